@@ -1,0 +1,231 @@
+//! The c360 lake: Delta Lake tables laid out by medallion layer, and the only crate that talks
+//! to delta-rs.
+//!
+//! A lake is a folder (`./lake` by default) holding `<lake>/{bronze,silver,gold}/<table>` Delta
+//! tables plus `<lake>/_c360/` for c360's own bookkeeping. Every table any Delta reader can open
+//! (Spark, DuckDB, Polars, the Python `deltalake` package).
+//!
+//! What it offers:
+//! - [`Lake`]: table paths per [`Layer`], opening tables, listing them with row counts and
+//!   versions ([`Lake::list_tables`]), reading them back ([`Lake::scan`], [`Lake::content_hash`]).
+//! - [`TableWriter`]: an atomic, streaming write. Batches are encoded to Parquet files as they
+//!   arrive (several [`FileSink`]s may run in parallel), and nothing is visible until
+//!   [`TableWriter::commit`] writes one Delta commit. A crash before that leaves the table
+//!   exactly at its previous version. Writes can carry an idempotency key (a Delta `txn`
+//!   action), so a retried load or simulation is applied once.
+//!
+//! What it is not for: deciding what rows mean (that is the generator, the loader and the
+//! model engine) or running SQL over the lake (the model engine owns the DataFusion session).
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use arrow::array::{Int64Array, RecordBatch};
+//! use arrow::datatypes::{DataType, Field, Schema};
+//! use c360_lake::{Lake, Layer, WriteMode};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let lake = Lake::new(dir.path());
+//! let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+//! let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![1, 2, 3]))]).unwrap();
+//!
+//! let mut writer = lake.writer(Layer::Silver, "numbers", schema).mode(WriteMode::Append).begin().await.unwrap();
+//! let mut sink = writer.file_sink().unwrap();
+//! sink.write(batch).await.unwrap();
+//! writer.stage(0, sink.finish().await.unwrap());
+//! let outcome = writer.commit().await.unwrap();
+//! assert_eq!(outcome.rows_written, 3);
+//!
+//! let tables = lake.list_tables().await.unwrap();
+//! assert_eq!(tables[0].name, "numbers");
+//! assert_eq!(tables[0].rows, 3);
+//! # });
+//! ```
+
+mod catalog;
+mod error;
+mod failpoint;
+mod scan;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use deltalake::DeltaTable;
+use url::Url;
+
+pub use catalog::TableInfo;
+pub use error::{LakeError, Result};
+pub use write::{FileSink, StagedFiles, TableWriter, WriteMode, WriteOutcome};
+
+/// A medallion layer of the lake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    /// Raw data as it arrived (append-only).
+    Bronze,
+    /// Cleaned and conformed data.
+    Silver,
+    /// Star schema, marts, ML outputs and the 360 profile.
+    Gold,
+}
+
+impl Layer {
+    /// Every layer, in data-flow order.
+    pub const ALL: [Layer; 3] = [Layer::Bronze, Layer::Silver, Layer::Gold];
+
+    /// The layer's folder name, also its name in `layer.table` references.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Bronze => "bronze",
+            Layer::Silver => "silver",
+            Layer::Gold => "gold",
+        }
+    }
+
+    /// Parses `bronze`, `silver` or `gold` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Layer> {
+        Layer::ALL
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A lake rooted at a local folder.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: PathBuf,
+}
+
+impl Lake {
+    /// A lake at `root`. Nothing is created until a table is written.
+    pub fn new(root: impl Into<PathBuf>) -> Lake {
+        Lake { root: root.into() }
+    }
+
+    /// The lake's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder of table `name` in `layer`.
+    pub fn table_path(&self, layer: Layer, name: &str) -> PathBuf {
+        self.root.join(layer.name()).join(name)
+    }
+
+    /// The folder for c360's own state (run history, offsets, models).
+    pub fn meta_dir(&self) -> PathBuf {
+        self.root.join("_c360")
+    }
+
+    fn table_url(&self, layer: Layer, name: &str) -> Result<Url> {
+        validate_table_name(name)?;
+        let path = self.table_path(layer, name);
+        std::fs::create_dir_all(&path).map_err(|source| LakeError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let abs = std::fs::canonicalize(&path).map_err(|source| LakeError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Url::from_directory_path(&abs).map_err(|()| LakeError::InvalidPath { path: abs })
+    }
+
+    /// Opens an existing table at its latest version; `None` when it does not exist yet.
+    pub async fn open(&self, layer: Layer, name: &str) -> Result<Option<DeltaTable>> {
+        if !self.table_path(layer, name).join("_delta_log").is_dir() {
+            return Ok(None);
+        }
+        let url = self.table_url(layer, name)?;
+        let table = deltalake::open_table(url)
+            .await
+            .map_err(|e| LakeError::delta(layer, name, e))?;
+        Ok(Some(table))
+    }
+
+    /// Opens an existing table, or fails with [`LakeError::TableNotFound`].
+    pub async fn open_existing(&self, layer: Layer, name: &str) -> Result<DeltaTable> {
+        self.open(layer, name)
+            .await?
+            .ok_or_else(|| LakeError::TableNotFound {
+                table: format!("{layer}.{name}"),
+            })
+    }
+
+    /// The latest value that a commit of this table stored under `key` in its commit metadata
+    /// (see [`TableWriter::commit_metadata`]), with the table version it was committed at.
+    pub async fn latest_commit_metadata(
+        &self,
+        layer: Layer,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<(i64, serde_json::Value)>> {
+        use futures::StreamExt;
+        let Some(table) = self.open(layer, name).await? else {
+            return Ok(None);
+        };
+        let mut history = table.history(None);
+        let mut best: Option<(i64, serde_json::Value)> = None;
+        while let Some(info) = history.next().await {
+            let info = info.map_err(|e| LakeError::delta(layer, name, e))?;
+            let (Some(value), Some(version)) = (info.info.get(key), info.info.get(COMMIT_VERSION_KEY))
+            else {
+                continue;
+            };
+            let version = version.as_i64().unwrap_or(-1);
+            if best.as_ref().is_none_or(|(v, _)| version > *v) {
+                best = Some((version, value.clone()));
+            }
+        }
+        Ok(best)
+    }
+}
+
+/// Commit-metadata key under which every c360 commit records the table version it wrote, so
+/// metadata can be ordered without trusting timestamps.
+const COMMIT_VERSION_KEY: &str = "c360.readVersion";
+
+/// Table names are single path segments of letters, digits and `_` (no traversal, no layers).
+fn validate_table_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(LakeError::InvalidTableName {
+            name: name.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_names_round_trip() {
+        for layer in Layer::ALL {
+            assert_eq!(Layer::from_name(layer.name()), Some(layer));
+        }
+        assert_eq!(Layer::from_name("GOLD"), Some(Layer::Gold));
+        assert_eq!(Layer::from_name("platinum"), None);
+    }
+
+    #[test]
+    fn table_names_cannot_escape_the_lake() {
+        assert!(validate_table_name("stg_transactions").is_ok());
+        assert!(validate_table_name("_rejected_customers").is_ok());
+        for bad in ["", "../x", "a/b", "a.b", "9lives", "x y"] {
+            assert!(validate_table_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: every command, flag and its help text. Parsing only; no work here.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Customer 360 analytics for card issuers: a medallion lake of Delta tables, built, modelled
+/// and served from one binary.
+#[derive(Debug, Parser)]
+#[command(name = "c360", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Lake folder [default: `lake` from c360.toml, else ./lake]
+    #[arg(long, global = true, env = "C360_LAKE", value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+
+    /// Project file to read settings from
+    #[arg(long, global = true, env = "C360_CONFIG", value_name = "FILE", default_value = "c360.toml")]
+    pub config: PathBuf,
+
+    /// Worker threads [default: number of cores]
+    #[arg(long, global = true, env = "C360_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate synthetic customers and transactions into bronze (replaces existing bronze data)
+    Generate(GenerateArgs),
+    /// Append the next N days of synthetic transactions and customer changes to bronze
+    Simulate(SimulateArgs),
+    /// Load CSV, Parquet or JSON-lines files into a bronze table
+    Load(LoadArgs),
+    /// List the lake's tables with row counts, versions and sizes
+    Tables(TablesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of customers
+    #[arg(long, default_value_t = 50_000)]
+    pub customers: u32,
+    /// Random seed: the same options always give the same data
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of history (YYYY-MM-DD)
+    #[arg(long, default_value = "2025-11-14")]
+    pub end_date: NaiveDate,
+    /// Months of history ending on --end-date
+    #[arg(long, default_value_t = 18)]
+    pub months: u32,
+    /// Inject no dirt at all (no duplicates, bad rows, messy text or customer changes)
+    #[arg(long)]
+    pub clean: bool,
+    /// Override one dirt rate, as KIND=RATE (e.g. duplicate=0.01); repeatable.
+    /// Kinds: duplicate, blank_category, bad_amount, unknown_customer, bad_clock,
+    /// messy_customer, messy_transaction, bad_channel, bad_status, customer_change
+    #[arg(long = "dirt-rate", value_name = "KIND=RATE")]
+    pub dirt_rates: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Days to append after the current end of the generated history
+    #[arg(long, default_value_t = 1)]
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoadTarget {
+    Customers,
+    Transactions,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Bronze table to load into
+    pub table: LoadTarget,
+    /// Files to load (.csv/.tsv, .parquet, .jsonl/.ndjson/.json); format from the extension
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Load files again even if the same content was loaded before
+    #[arg(long)]
+    pub force: bool,
+    /// CSV field delimiter (one byte) [default: ',' or tab for .tsv]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TablesArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Also compute an order-independent content hash of every table (reads all data)
+    #[arg(long)]
+    pub hash: bool,
+}

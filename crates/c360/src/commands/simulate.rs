@@ -1,0 +1,103 @@
+//! `c360 simulate --days N`: appends the next N days of the generated history to bronze.
+//!
+//! The generator's configuration and the end of the history so far are stored with every
+//! generated transactions commit; simulate continues from there with the same generator. Each
+//! window carries an idempotency key, so re-running after a crash between the customers and
+//! the transactions commits writes each table's rows exactly once.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use c360_bronze::BronzeTable;
+use c360_gen::{Generator, TxnStats};
+use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
+use tokio::runtime::Runtime;
+
+use super::generate::{print_summary, GeneratorState, GENERATOR_STATE_KEY};
+use super::write::{write_chunks, write_one};
+use crate::cli::SimulateArgs;
+use crate::progress;
+use crate::settings::Settings;
+
+const SIMULATE_APP_ID: &str = "c360.simulate";
+
+pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let SimulateArgs { days } = args;
+    anyhow::ensure!(days >= 1, "--days must be at least 1");
+    let lake = Lake::new(&settings.lake);
+    let started = Instant::now();
+    let (_, state) = runtime
+        .block_on(lake.latest_commit_metadata(Layer::Bronze, BronzeTable::Transactions.name(), GENERATOR_STATE_KEY))?
+        .with_context(|| {
+            format!(
+                "no generated history in {}: simulate continues what `c360 generate` made",
+                settings.lake.display()
+            )
+        })?;
+    let state: GeneratorState =
+        serde_json::from_value(state).context("reading the generator state stored in bronze.transactions")?;
+    let generator = Generator::new(state.config.clone())?;
+    let simulation = generator.simulate_after(state.history_end, days);
+    let new_end = simulation.new_end_date();
+    // Txn versions must grow: the window's last day, as days since 0001-01-01.
+    let window_version = i64::from(chrono::Datelike::num_days_from_ce(&new_end));
+    let new_state = serde_json::to_value(GeneratorState {
+        config: state.config,
+        history_end: new_end,
+    })?;
+
+    let (customer_batch, customer_stats) = simulation.customers();
+    let customers_outcome = runtime.block_on(async {
+        let mut writer = lake
+            .writer(Layer::Bronze, BronzeTable::Customers.name(), BronzeTable::Customers.schema())
+            .mode(WriteMode::Append)
+            .idempotency_key(SIMULATE_APP_ID, window_version)
+            .begin()
+            .await?;
+        if writer.is_applied(SIMULATE_APP_ID) {
+            return Ok(None);
+        }
+        write_one(runtime, &mut writer, customer_batch)?;
+        writer.commit().await.map(Some)
+    })?;
+
+    let mut writer = runtime.block_on(
+        lake.writer(Layer::Bronze, BronzeTable::Transactions.name(), BronzeTable::Transactions.schema())
+            .mode(WriteMode::Append)
+            .idempotency_key(SIMULATE_APP_ID, window_version)
+            .commit_metadata(GENERATOR_STATE_KEY, new_state)
+            .begin(),
+    )?;
+    anyhow::ensure!(
+        !writer.is_applied(SIMULATE_APP_ID),
+        "the days through {new_end} were already simulated"
+    );
+    let chunks = simulation.num_chunks();
+    let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
+    let chunk_stats = write_chunks(runtime, &mut writer, chunks, settings.threads, &bar, |chunk, sink| {
+        simulation.transaction_chunk(chunk, sink)
+    })?;
+    bar.finish_and_clear();
+    let txn_outcome = runtime.block_on(writer.commit())?;
+
+    if settings.show_progress {
+        let skipped = WriteOutcome {
+            version: -1,
+            rows_written: 0,
+            files_added: 0,
+            files_removed: 0,
+        };
+        print_summary(
+            &format!(
+                "Simulated {days} day(s) through {new_end} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            customers_outcome.as_ref().unwrap_or(&skipped),
+            &customer_stats,
+            &txn_outcome,
+            &TxnStats::sum(chunk_stats),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,64 @@
+//! The `c360` command line: argument parsing, settings and command dispatch.
+//!
+//! This crate only wires the others together: the generator (`c360-gen`), the file loader
+//! (`c360-ingest`) and the lake (`c360-lake`). Each command is a module of [`commands`] with a
+//! `run(&Settings, &Runtime, Args)` function; errors become an exit code in one place,
+//! [`main`].
+//!
+//! Exit codes: 0 success, 1 failure (the message says what and where), 2 bad usage.
+
+pub mod cli;
+pub mod commands;
+mod progress;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::settings::Settings;
+
+/// Parses the process arguments, runs the command and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(&cli.global)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.threads)
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Generate(args) => commands::generate::run(&settings, &runtime, args),
+        Command::Simulate(args) => commands::simulate::run(&settings, &runtime, args),
+        Command::Load(args) => commands::load::run(&settings, &runtime, args),
+        Command::Tables(args) => commands::tables::run(&settings, &runtime, args),
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

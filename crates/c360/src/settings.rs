@@ -1,0 +1,111 @@
+//! Resolves flags, environment and `c360.toml` into one [`Settings`] before any work starts,
+//! so every command sees the same, complete configuration.
+//!
+//! Precedence for the lake folder: `--lake`, then `C360_LAKE`, then `lake = "..."` in
+//! `c360.toml` (relative to that file), then `./lake`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+/// Everything a command needs to know about where and how to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The lake folder.
+    pub lake: PathBuf,
+    /// Worker threads for parallel work.
+    pub threads: usize,
+    /// Print progress and summaries (false with `--quiet`).
+    pub show_progress: bool,
+}
+
+/// The parts of `c360.toml` this binary reads; the model engine reads the rest.
+#[derive(Debug, Default, Deserialize)]
+struct ProjectFile {
+    lake: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Merges the global flags (which already include environment variables) with the
+    /// project file.
+    pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Settings> {
+        let GlobalArgs {
+            lake,
+            config,
+            threads,
+            verbose: _,
+            quiet,
+        } = global;
+        let project = read_project_file(config)?;
+        let lake = match (lake, project.lake) {
+            (Some(flag), _) => flag.clone(),
+            (None, Some(from_file)) => {
+                let base = config.parent().unwrap_or(Path::new("."));
+                base.join(from_file)
+            }
+            (None, None) => PathBuf::from("lake"),
+        };
+        let threads = match threads {
+            Some(0) => anyhow::bail!("--threads must be at least 1"),
+            Some(n) => *n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        Ok(Settings {
+            lake,
+            threads,
+            show_progress: !quiet,
+        })
+    }
+}
+
+/// Reads the project file; a missing file is fine (defaults apply), a malformed one is not.
+fn read_project_file(path: &Path) -> anyhow::Result<ProjectFile> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProjectFile::default()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(lake: Option<&str>, config: &Path) -> GlobalArgs {
+        GlobalArgs {
+            lake: lake.map(PathBuf::from),
+            config: config.to_path_buf(),
+            threads: Some(2),
+            verbose: 0,
+            quiet: false,
+        }
+    }
+
+    #[test]
+    fn lake_flag_beats_project_file_which_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("c360.toml");
+        let none = Settings::resolve(&global(None, &config)).unwrap();
+        assert_eq!(none.lake, PathBuf::from("lake"));
+
+        std::fs::write(&config, "name = \"demo\"\nlake = \"data/lake\"\n").unwrap();
+        let from_file = Settings::resolve(&global(None, &config)).unwrap();
+        assert_eq!(from_file.lake, dir.path().join("data/lake"));
+
+        let flag = Settings::resolve(&global(Some("/tmp/other"), &config)).unwrap();
+        assert_eq!(flag.lake, PathBuf::from("/tmp/other"));
+    }
+
+    #[test]
+    fn a_malformed_project_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("c360.toml");
+        std::fs::write(&config, "lake = [").unwrap();
+        let err = Settings::resolve(&global(None, &config)).unwrap_err();
+        assert!(format!("{err:#}").contains("c360.toml"), "{err:#}");
+    }
+}

@@ -1,0 +1,81 @@
+//! Running the binary and reading what it wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::array::{Array, RecordBatch};
+use c360_lake::{Lake, Layer};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_c360");
+
+/// A `c360` command with its lake at `lake` and no project file.
+pub fn c360(lake: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--lake")
+        .arg(lake)
+        .arg("--config")
+        .arg(lake.with_extension("absent.toml"))
+        .env_remove("C360_LAKE")
+        .env_remove("C360_FAILPOINT_BEFORE_COMMIT")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs to completion and insists on success, showing output otherwise.
+pub fn ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run c360");
+    assert!(
+        out.status.success(),
+        "c360 failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn lake_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("lake")
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// All rows of a table (tests use small tables).
+pub fn read(lake: &Path, layer: Layer, name: &str) -> Vec<RecordBatch> {
+    runtime().block_on(Lake::new(lake).read_all(layer, name)).unwrap()
+}
+
+/// (version, rows) of a table from its log.
+pub fn version_and_rows(lake: &Path, layer: Layer, name: &str) -> Option<(i64, u64)> {
+    runtime()
+        .block_on(Lake::new(lake).table_info(layer, name))
+        .unwrap()
+        .map(|t| (t.version, t.rows))
+}
+
+pub fn content_hash(lake: &Path, layer: Layer, name: &str) -> (u64, String) {
+    runtime().block_on(Lake::new(lake).content_hash(layer, name)).unwrap()
+}
+
+/// The values of a string column across batches (NULL as None).
+pub fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let col = arrow::compute::cast(b.column_by_name(column).unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+        let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        for i in 0..col.len() {
+            out.push(col.is_valid(i).then(|| col.value(i).to_string()));
+        }
+    }
+    out
+}

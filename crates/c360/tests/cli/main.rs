@@ -1,0 +1,8 @@
+//! End-to-end tests of the `c360` binary: real processes, real Delta tables in temp dirs.
+
+mod common;
+mod crash;
+mod generate;
+mod help;
+mod interop;
+mod load;
