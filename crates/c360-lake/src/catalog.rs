@@ -12,7 +12,7 @@ pub struct TableInfo {
     /// Its name inside the layer.
     pub name: String,
     /// Latest Delta version.
-    pub version: i64,
+    pub version: u64,
     /// Rows at that version (from the Delta log's file statistics; no data is read).
     pub rows: u64,
     /// Active Parquet files.
@@ -69,7 +69,7 @@ impl Lake {
         Ok(Some(TableInfo {
             layer,
             name: name.to_string(),
-            version: table.version().unwrap_or(-1),
+            version: table.version().unwrap_or(0),
             rows,
             files: count,
             bytes,

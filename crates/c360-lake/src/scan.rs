@@ -1,7 +1,5 @@
 //! Reading tables back: a stream of batches, and an order-independent content hash.
 
-use std::sync::Arc;
-
 use arrow::array::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 use deltalake::datafusion::execution::SendableRecordBatchStream;
@@ -18,7 +16,7 @@ impl Lake {
         &self,
         layer: Layer,
         name: &str,
-        version: Option<i64>,
+        version: Option<u64>,
     ) -> Result<SendableRecordBatchStream> {
         let mut table = self.open_existing(layer, name).await?;
         if let Some(v) = version {
@@ -35,10 +33,7 @@ impl Lake {
         table
             .update_datafusion_session(&ctx.state())
             .map_err(|e| LakeError::delta(layer, name, e))?;
-        let provider = table
-            .table_provider()
-            .await
-            .map_err(|e| LakeError::delta(layer, name, e))?;
+        let provider = table.table_provider().await.map_err(read_err)?;
         let frame = ctx.read_table(provider).map_err(read_err)?;
         frame.execute_stream().await.map_err(read_err)
     }

@@ -19,7 +19,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::{Action, Add, StructType, Transaction};
+use deltalake::kernel::{Action, Add, MetadataExt, StructType, Transaction};
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
@@ -208,7 +208,7 @@ impl TableWriter {
     }
 
     /// The version the table had when the write began (`None`: it did not exist).
-    pub fn read_version(&self) -> Option<i64> {
+    pub fn read_version(&self) -> Option<u64> {
         self.table.as_ref().and_then(|t| t.version())
     }
 
@@ -223,7 +223,7 @@ impl TableWriter {
     pub fn file_sink(&self) -> Result<FileSink> {
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_size(256 * 1024)
+            .set_max_row_group_row_count(Some(256 * 1024))
             .build();
         let writer = RecordBatchWriter::try_new(self.url.as_str(), self.schema.clone(), None, None)
             .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
@@ -267,11 +267,11 @@ impl TableWriter {
             target_file_size: _,
             staged,
         } = self;
-        let delta_err = |e| LakeError::delta(layer, &name, e);
+        let delta_err = |e: deltalake::DeltaTableError| LakeError::delta(layer, &name, e);
         let rows_written: u64 = staged.values().map(|s| s.rows).sum();
         let adds: Vec<Add> = staged.into_values().flat_map(|s| s.adds).collect();
         let files_added = adds.len();
-        let read_version = table.as_ref().and_then(|t| t.version()).unwrap_or(-1);
+        let read_version = table.as_ref().and_then(|t| t.version()).map_or(-1, |v| v as i64);
 
         let txns: Vec<Transaction> = idempotency
             .into_iter()
@@ -319,7 +319,7 @@ impl TableWriter {
             if replace_schema {
                 let columns: StructType =
                     schema.as_ref().try_into_kernel().map_err(|e| delta_err(e.into()))?;
-                let metadata = state.metadata().clone().with_schema(&columns).map_err(delta_err)?;
+                let metadata = state.metadata().clone().with_schema(&columns).map_err(|e| delta_err(e.into()))?;
                 actions.push(Action::Metadata(metadata));
             }
         }
@@ -400,7 +400,7 @@ impl StagedFiles {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOutcome {
     /// The table version the commit created.
-    pub version: i64,
+    pub version: u64,
     /// Rows added.
     pub rows_written: u64,
     /// Parquet files added.
