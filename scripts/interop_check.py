@@ -18,7 +18,6 @@ from deltalake import DeltaTable
 
 def main(lake: str) -> int:
     status = 0
-    con = duckdb.connect()
     for layer in ("bronze", "silver", "gold"):
         layer_dir = os.path.join(lake, layer)
         if not os.path.isdir(layer_dir):
@@ -30,9 +29,10 @@ def main(lake: str) -> int:
             table = DeltaTable(path)
             dataset = table.to_pyarrow_dataset()
             delta_rows = dataset.count_rows()
+            con = duckdb.connect()
             con.register("t", dataset)
-            duck_rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
-            con.unregister("t")
+            duck_rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+            con.close()
             row = {
                 "table": f"{layer}.{name}",
                 "version": table.version(),

@@ -25,17 +25,6 @@ pub const CATEGORIES: [&str; NUM_CATEGORIES] = [
     "Healthcare",
 ];
 
-/// Index of each category in [`CATEGORIES`].
-pub(crate) mod cat {
-    pub const AIRLINES: usize = 0;
-    pub const HOTELS: usize = 1;
-    pub const TRAVEL: usize = 2;
-    pub const GROCERY: usize = 6;
-    pub const GAS: usize = 7;
-    pub const UTILITIES: usize = 8;
-    pub const HEALTHCARE: usize = 9;
-}
-
 /// Typical amount of one transaction of each category, in dollars, before the customer's
 /// amount scale.
 pub(crate) const BASE_AMOUNT: [f64; NUM_CATEGORIES] =

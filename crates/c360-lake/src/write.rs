@@ -289,7 +289,9 @@ impl TableWriter {
         let Some(table) = table else {
             // First write: create the table and add its files in the same commit.
             let columns: StructType = schema.as_ref().try_into_kernel().map_err(|e| delta_err(e.into()))?;
-            let table = DeltaTable::try_from_url(url).await.map_err(delta_err)?;
+            let table = deltalake::DeltaTableBuilder::from_url(url)
+                .and_then(|b| b.build())
+                .map_err(delta_err)?;
             let created = table
                 .create()
                 .with_table_name(name.clone())

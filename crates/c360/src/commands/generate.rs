@@ -72,7 +72,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
             .commit_metadata(GENERATOR_STATE_KEY, state_json.clone())
             .begin()
             .await?;
-        write_one(runtime, &mut writer, customer_batch)?;
+        write_one(&mut writer, customer_batch).await?;
         writer.commit().await
     })?;
 
@@ -89,7 +89,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
     })?;
     bar.finish_and_clear();
     let txn_outcome = runtime.block_on(writer.commit())?;
-    let txn_stats = TxnStats::sum(chunk_stats);
+    let txn_stats = sum_stats(chunk_stats);
 
     if settings.show_progress {
         print_summary(
@@ -99,7 +99,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
                 generator.start_date(),
                 settings.lake.display()
             ),
-            &customers_outcome,
+            Some(&customers_outcome),
             &customer_stats,
             &txn_outcome,
             &txn_stats,
@@ -111,30 +111,41 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
 /// Prints rows per table, true segment counts and injected-dirt counts.
 pub fn print_summary(
     headline: &str,
-    customers: &WriteOutcome,
+    customers: Option<&WriteOutcome>,
     customer_stats: &CustomerStats,
     transactions: &WriteOutcome,
     txn_stats: &TxnStats,
 ) {
     println!("{headline}");
-    println!(
-        "  bronze.customers     {:>12} rows  (version {})",
-        customers.rows_written, customers.version
-    );
+    match customers {
+        Some(c) => println!(
+            "  bronze.customers     {:>12} rows  (version {})",
+            c.rows_written, c.version
+        ),
+        None => println!("  bronze.customers     already written by an earlier, interrupted run"),
+    }
     println!(
         "  bronze.transactions  {:>12} rows  (version {})",
         transactions.rows_written, transactions.version
     );
-    if !customer_stats.segment_counts.is_empty() {
+    if customer_stats.segment_counts.values().any(|n| *n > 0) {
         println!("True segments (hidden truth, never a model input):");
         for (segment, count) in &customer_stats.segment_counts {
             println!("  {segment:<22} {count:>10}");
         }
     }
     println!("Injected dirt (rows):");
-    let mut dirt = customer_stats.dirt.clone();
-    dirt += txn_stats.dirt.clone();
+    let mut dirt = customer_stats.dirt;
+    dirt.merge(&txn_stats.dirt);
     for (kind, count) in dirt.iter() {
-        println!("  {kind:<22} {count:>10}");
+        println!("  {:<22} {count:>10}", kind.name());
     }
+}
+
+/// Sums the stats of every chunk.
+pub fn sum_stats(chunks: Vec<TxnStats>) -> TxnStats {
+    chunks.into_iter().fold(TxnStats::default(), |mut acc, s| {
+        acc += s;
+        acc
+    })
 }

@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use c360_bronze::BronzeTable;
-use c360_gen::{Generator, TxnStats};
-use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
+use c360_gen::Generator;
+use c360_lake::{Lake, Layer, WriteMode};
 use tokio::runtime::Runtime;
 
-use super::generate::{print_summary, GeneratorState, GENERATOR_STATE_KEY};
+use super::generate::{print_summary, sum_stats, GeneratorState, GENERATOR_STATE_KEY};
 use super::write::{write_chunks, write_one};
 use crate::cli::SimulateArgs;
 use crate::progress;
@@ -38,7 +38,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     let state: GeneratorState =
         serde_json::from_value(state).context("reading the generator state stored in bronze.transactions")?;
     let generator = Generator::new(state.config.clone())?;
-    let simulation = generator.simulate_after(state.history_end, days);
+    let simulation = generator.try_simulate_after(state.history_end, days)?;
     let new_end = simulation.new_end_date();
     // Txn versions must grow: the window's last day, as days since 0001-01-01.
     let window_version = i64::from(chrono::Datelike::num_days_from_ce(&new_end));
@@ -58,7 +58,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
         if writer.is_applied(SIMULATE_APP_ID) {
             return Ok(None);
         }
-        write_one(runtime, &mut writer, customer_batch)?;
+        write_one(&mut writer, customer_batch).await?;
         writer.commit().await.map(Some)
     })?;
 
@@ -82,21 +82,15 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     let txn_outcome = runtime.block_on(writer.commit())?;
 
     if settings.show_progress {
-        let skipped = WriteOutcome {
-            version: -1,
-            rows_written: 0,
-            files_added: 0,
-            files_removed: 0,
-        };
         print_summary(
             &format!(
                 "Simulated {days} day(s) through {new_end} in {:.1} s",
                 started.elapsed().as_secs_f64()
             ),
-            customers_outcome.as_ref().unwrap_or(&skipped),
+            customers_outcome.as_ref(),
             &customer_stats,
             &txn_outcome,
-            &TxnStats::sum(chunk_stats),
+            &sum_stats(chunk_stats),
         );
     }
     Ok(ExitCode::SUCCESS)

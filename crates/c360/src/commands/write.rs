@@ -61,12 +61,12 @@ where
 }
 
 /// Writes one in-memory batch as a whole commit of `writer`.
-pub fn write_one(runtime: &Runtime, writer: &mut TableWriter, batch: RecordBatch) -> Result<(), LakeError> {
+pub async fn write_one(writer: &mut TableWriter, batch: RecordBatch) -> Result<(), LakeError> {
     let mut sink = writer.file_sink()?;
     if batch.num_rows() > 0 {
-        runtime.block_on(sink.write(batch))?;
+        sink.write(batch).await?;
     }
-    let staged = runtime.block_on(sink.finish())?;
+    let staged = sink.finish().await?;
     writer.stage(0, staged);
     Ok(())
 }

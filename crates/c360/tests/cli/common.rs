@@ -56,7 +56,7 @@ pub fn read(lake: &Path, layer: Layer, name: &str) -> Vec<RecordBatch> {
 }
 
 /// (version, rows) of a table from its log.
-pub fn version_and_rows(lake: &Path, layer: Layer, name: &str) -> Option<(i64, u64)> {
+pub fn version_and_rows(lake: &Path, layer: Layer, name: &str) -> Option<(u64, u64)> {
     runtime()
         .block_on(Lake::new(lake).table_info(layer, name))
         .unwrap()

@@ -1,0 +1,99 @@
+//! Matching a file's column names to the columns of a bronze table.
+//!
+//! Names match case-insensitively, ignoring surrounding spaces (and a stray byte-order mark).
+//! Columns the table does not have are ignored and reported; the first of several columns
+//! that match the same target wins, the others are ignored.
+
+use c360_bronze::BronzeTable;
+
+/// The target column of `table` that a file column called `name` fills, if any.
+pub(crate) fn target_index(table: BronzeTable, name: &str) -> Option<usize> {
+    let name = name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    table
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name().eq_ignore_ascii_case(name))
+}
+
+/// How the columns of one file (with a header or a schema) map to a bronze table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ColumnMap {
+    /// For each target column (in schema order), the index of the file column that fills it.
+    pub(crate) target_to_source: Vec<Option<usize>>,
+    /// File columns that fill no target column, in file order, as written.
+    pub(crate) ignored: Vec<String>,
+    /// Required target columns the file lacks, in the table's required order.
+    pub(crate) missing_required: Vec<String>,
+}
+
+impl ColumnMap {
+    /// Maps the file columns `names` (in file order) onto `table`.
+    pub(crate) fn new<S: AsRef<str>>(table: BronzeTable, names: &[S]) -> ColumnMap {
+        let schema = table.schema();
+        let mut target_to_source = vec![None; schema.fields().len()];
+        let mut ignored = Vec::new();
+        for (source, name) in names.iter().enumerate() {
+            match target_index(table, name.as_ref()) {
+                Some(target) if target_to_source[target].is_none() => {
+                    target_to_source[target] = Some(source)
+                }
+                _ => ignored.push(name.as_ref().to_string()),
+            }
+        }
+        let missing_required = table
+            .required_columns()
+            .iter()
+            .filter(|col| {
+                let target = schema
+                    .index_of(col)
+                    .expect("required columns are in the schema");
+                target_to_source[target].is_none()
+            })
+            .map(|col| col.to_string())
+            .collect();
+        ColumnMap {
+            target_to_source,
+            ignored,
+            missing_required,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_by_case_and_space_and_reports_extras() {
+        let t = BronzeTable::Transactions;
+        let header = [
+            " Transaction_ID ",
+            "\u{feff}customer_id",
+            "TRANSACTION_DATE",
+            "transaction_amount",
+            "merchant_name",
+            "merchant_category",
+            "Channel",
+            "status",
+            "note",
+            "customer_id",
+        ];
+        let map = ColumnMap::new(t, &header);
+        assert_eq!(map.target_to_source[0], Some(0));
+        assert_eq!(map.target_to_source[1], Some(1));
+        assert_eq!(map.target_to_source[6], Some(6));
+        assert_eq!(map.target_to_source[8], None); // ingested_at
+        assert_eq!(map.ignored, ["note", "customer_id"]);
+        assert!(map.missing_required.is_empty());
+    }
+
+    #[test]
+    fn reports_missing_required_columns_in_order() {
+        let map = ColumnMap::new(BronzeTable::Transactions, &["status", "customer_id"]);
+        assert_eq!(map.missing_required[0], "transaction_id");
+        assert_eq!(map.missing_required.len(), 6);
+        assert_eq!(target_index(BronzeTable::Customers, "AGE"), Some(4));
+        assert_eq!(target_index(BronzeTable::Customers, "ages"), None);
+    }
+}
