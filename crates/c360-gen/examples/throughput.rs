@@ -13,7 +13,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let customers: u32 = args.next().map_or(Ok(50_000), |a| a.parse())?;
     let threads: usize = args.next().map_or(Ok(2), |a| a.parse())?;
-    let generator = Generator::new(GenConfig { customers, ..GenConfig::default() })?;
+    let generator = Generator::new(GenConfig {
+        customers,
+        ..GenConfig::default()
+    })?;
 
     let started = Instant::now();
     let (batch, cstats) = generator.customers();
@@ -44,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let elapsed = started.elapsed();
     let total = total.into_inner()?;
-    println!("customers: {} rows in {customers_time:.2?} ({})", batch.num_rows(), cstats.dirt);
+    println!(
+        "customers: {} rows in {customers_time:.2?} ({})",
+        batch.num_rows(),
+        cstats.dirt
+    );
     println!(
         "transactions: {} rows ({:.2} per customer) in {elapsed:.2?} on {threads} threads: {:.2} M rows/s",
         total.rows,

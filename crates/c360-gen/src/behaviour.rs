@@ -93,7 +93,13 @@ pub(crate) fn assign_truth(n: u32, seed: u64) -> Vec<Truth> {
     let declining = Segment::Declining.count_of(n64) as usize;
     let sudden = declining * 3 / 10;
     let mut types: Vec<DeclineType> = (0..declining)
-        .map(|i| if i < sudden { DeclineType::Sudden } else { DeclineType::Gradual })
+        .map(|i| {
+            if i < sudden {
+                DeclineType::Sudden
+            } else {
+                DeclineType::Gradual
+            }
+        })
         .collect();
     Rng::new(seed, tag::DECLINE, 0, 0).shuffle(&mut types);
     let mut types = types.into_iter();
@@ -101,7 +107,8 @@ pub(crate) fn assign_truth(n: u32, seed: u64) -> Vec<Truth> {
         .into_iter()
         .map(|segment| Truth {
             segment,
-            decline: (segment == Segment::Declining).then(|| types.next().expect("one type per decliner")),
+            decline: (segment == Segment::Declining)
+                .then(|| types.next().expect("one type per decliner")),
         })
         .collect()
 }
@@ -111,7 +118,7 @@ pub(crate) const DAYS_PER_MONTH: f64 = 30.4375;
 /// σ of the lognormal amount noise (μ = −σ²/2 so its mean is 1).
 const AMOUNT_SIGMA: f64 = 0.45;
 /// Common factor on every monthly transaction count (calibrates the total row count).
-const COUNT_FACTOR: f64 = 1.0;
+const COUNT_FACTOR: f64 = 0.994;
 /// New & Growing growth stops at this multiple of the opening level (only reached in long
 /// simulations: 180 days at 25% per 30 days is ×3.8).
 const MAX_GROWTH: f64 = 4.0;
@@ -122,20 +129,31 @@ const SUDDEN_STOP_RATE: f64 = 0.20;
 
 /// Spend shares per category (Airlines, Hotels, Travel, Dining, Entertainment, Retail,
 /// Grocery, Gas, Utilities, Healthcare).
-const SHARES_HVT: [f64; NUM_CATEGORIES] = [0.16, 0.14, 0.10, 0.14, 0.08, 0.14, 0.10, 0.05, 0.04, 0.05];
-const SHARES_MID: [f64; NUM_CATEGORIES] = [0.03, 0.03, 0.04, 0.14, 0.09, 0.22, 0.20, 0.09, 0.08, 0.08];
-const SHARES_BUDGET: [f64; NUM_CATEGORIES] = [0.0, 0.0, 0.01, 0.06, 0.04, 0.12, 0.38, 0.15, 0.14, 0.10];
+const SHARES_HVT: [f64; NUM_CATEGORIES] =
+    [0.16, 0.14, 0.10, 0.14, 0.08, 0.14, 0.10, 0.05, 0.04, 0.05];
+const SHARES_MID: [f64; NUM_CATEGORIES] =
+    [0.03, 0.03, 0.04, 0.14, 0.09, 0.22, 0.20, 0.09, 0.08, 0.08];
+const SHARES_BUDGET: [f64; NUM_CATEGORIES] =
+    [0.0, 0.0, 0.01, 0.06, 0.04, 0.12, 0.38, 0.15, 0.14, 0.10];
 
 /// How the daily transaction rate evolves.
 #[derive(Debug, Clone, Copy)]
 enum Curve {
     Flat,
     /// `mult = max(0, 1 − g·(180 − t)/30)` for `t ≤ 180`.
-    Gradual { g: f64 },
+    Gradual {
+        g: f64,
+    },
     /// `mult = level` for `t ≤ d0`.
-    Sudden { d0: i64, level: f64 },
+    Sudden {
+        d0: i64,
+        level: f64,
+    },
     /// Starts at `open_t`, grows by `ln_growth` per day (capped at [`MAX_GROWTH`]).
-    Growth { open_t: i64, ln_growth: f64 },
+    Growth {
+        open_t: i64,
+        ln_growth: f64,
+    },
 }
 
 /// One customer's spending behaviour.
@@ -160,26 +178,46 @@ impl Behaviour {
     pub(crate) fn derive(seed: u64, index: u32, truth: Truth, open_t: i64) -> Behaviour {
         let mut rng = Rng::new(seed, tag::BEHAVIOUR, u64::from(index), 0);
         let (shares, count, spend, curve) = match truth.segment {
-            Segment::HighValueTravelers => (&SHARES_HVT, 28.0, rng.uniform(6500.0, 12000.0), Curve::Flat),
-            Segment::StableMidSpenders => (&SHARES_MID, 15.0, rng.uniform(1900.0, 4000.0), Curve::Flat),
-            Segment::BudgetConscious => (&SHARES_BUDGET, 13.0, rng.uniform(350.0, 700.0), Curve::Flat),
+            Segment::HighValueTravelers => {
+                (&SHARES_HVT, 28.0, rng.uniform(6500.0, 12000.0), Curve::Flat)
+            }
+            Segment::StableMidSpenders => {
+                (&SHARES_MID, 15.0, rng.uniform(1900.0, 4000.0), Curve::Flat)
+            }
+            Segment::BudgetConscious => {
+                (&SHARES_BUDGET, 13.0, rng.uniform(350.0, 700.0), Curve::Flat)
+            }
             Segment::Declining => {
                 let spend = rng.uniform(2500.0, 4500.0);
                 let curve = match truth.decline {
                     Some(DeclineType::Sudden) => {
                         let d0 = rng.between(50, 150);
                         let level = rng.uniform(0.0, 0.35);
-                        let level = if rng.chance(SUDDEN_STOP_RATE) { 0.0 } else { level };
+                        let level = if rng.chance(SUDDEN_STOP_RATE) {
+                            0.0
+                        } else {
+                            level
+                        };
                         Curve::Sudden { d0, level }
                     }
-                    _ => Curve::Gradual { g: rng.uniform(0.10, 0.14) },
+                    _ => Curve::Gradual {
+                        g: rng.uniform(0.10, 0.14),
+                    },
                 };
                 (&SHARES_MID, 17.0, spend, curve)
             }
             Segment::NewAndGrowing => {
                 let spend = rng.uniform(600.0, 1500.0);
                 let r: f64 = rng.uniform(0.15, 0.25);
-                (&SHARES_MID, 6.0, spend, Curve::Growth { open_t, ln_growth: r.ln_1p() / 30.0 })
+                (
+                    &SHARES_MID,
+                    6.0,
+                    spend,
+                    Curve::Growth {
+                        open_t,
+                        ln_growth: r.ln_1p() / 30.0,
+                    },
+                )
             }
         };
         let stop_t = (truth.segment != Segment::Declining && rng.chance(QUIET_CHURN_RATE))
@@ -210,7 +248,14 @@ impl Behaviour {
                 *f = rng.below(100) as u8;
             }
         }
-        Behaviour { monthly_count, curve, stop_t, scale, category_cumulative, favourites }
+        Behaviour {
+            monthly_count,
+            curve,
+            stop_t,
+            scale,
+            category_cumulative,
+            favourites,
+        }
     }
 
     /// Expected transactions on day `t`.
@@ -266,18 +311,31 @@ mod tests {
                 assert_eq!(got, s.count_of(u64::from(n)), "{n} {s:?}");
             }
             let d = Segment::Declining.count_of(u64::from(n)) as usize;
-            let sudden = truth.iter().filter(|t| t.decline == Some(DeclineType::Sudden)).count();
+            let sudden = truth
+                .iter()
+                .filter(|t| t.decline == Some(DeclineType::Sudden))
+                .count();
             assert_eq!(sudden, d * 3 / 10);
-            assert!(truth.iter().all(|t| (t.segment == Segment::Declining) == t.decline.is_some()));
+            assert!(truth
+                .iter()
+                .all(|t| (t.segment == Segment::Declining) == t.decline.is_some()));
         }
-        assert_eq!(Segment::StableMidSpenders.count_of(1_234), 1_234 - 185 - 308 - 123 - 123);
+        assert_eq!(
+            Segment::StableMidSpenders.count_of(1_234),
+            1_234 - 185 - 308 - 123 - 123
+        );
     }
 
     #[test]
     fn curves_follow_the_rules() {
         let truth = |segment, decline| Truth { segment, decline };
         // Find a gradual decliner that does not quietly churn (decliners never do).
-        let b = Behaviour::derive(1, 3, truth(Segment::Declining, Some(DeclineType::Gradual)), 0);
+        let b = Behaviour::derive(
+            1,
+            3,
+            truth(Segment::Declining, Some(DeclineType::Gradual)),
+            0,
+        );
         let base = b.daily_rate(400);
         assert!((b.daily_rate(181) - base).abs() < 1e-12);
         assert!(b.daily_rate(90) < base * 0.7 && b.daily_rate(0) < b.daily_rate(90));

@@ -49,12 +49,19 @@ impl Default for GenConfig {
 impl GenConfig {
     /// Checks every field; [`crate::Generator::new`] calls this.
     pub fn validate(&self) -> Result<()> {
-        let invalid = |field: &'static str, reason: String| Err(GenError::InvalidConfig { field, reason });
+        let invalid =
+            |field: &'static str, reason: String| Err(GenError::InvalidConfig { field, reason });
         if self.customers == 0 || self.customers > MAX_CUSTOMERS {
-            return invalid("customers", format!("{} is not in 1..={MAX_CUSTOMERS}", self.customers));
+            return invalid(
+                "customers",
+                format!("{} is not in 1..={MAX_CUSTOMERS}", self.customers),
+            );
         }
         if self.months == 0 || self.months > MAX_MONTHS {
-            return invalid("months", format!("{} is not in 1..={MAX_MONTHS}", self.months));
+            return invalid(
+                "months",
+                format!("{} is not in 1..={MAX_MONTHS}", self.months),
+            );
         }
         if self.chunk_customers == 0 {
             return invalid("chunk_customers", "must be at least 1".into());
@@ -64,7 +71,10 @@ impl GenConfig {
         }
         // Accounts open up to 5 years before the end; keep every date well inside 2000..2200.
         if self.end_date.year() < 2010 || self.end_date.year() > 2199 {
-            return invalid("end_date", format!("{} is not in the years 2010..=2199", self.end_date));
+            return invalid(
+                "end_date",
+                format!("{} is not in the years 2010..=2199", self.end_date),
+            );
         }
         self.dirt.validate()
     }
@@ -149,7 +159,10 @@ impl DirtRates {
             valid: DirtRates::kinds().join(", "),
         })?;
         if !(0.0..=1.0).contains(&rate) {
-            return Err(GenError::InvalidDirtRate { kind: k.name(), rate });
+            return Err(GenError::InvalidDirtRate {
+                kind: k.name(),
+                rate,
+            });
         }
         *self.slot_mut(k) = rate;
         Ok(())
@@ -161,7 +174,10 @@ impl DirtRates {
         for k in DirtKind::ALL {
             let rate = self.get(k);
             if !(0.0..=1.0).contains(&rate) {
-                return Err(GenError::InvalidDirtRate { kind: k.name(), rate });
+                return Err(GenError::InvalidDirtRate {
+                    kind: k.name(),
+                    rate,
+                });
             }
         }
         let sum: f64 = DirtKind::TRANSACTION_ROW.iter().map(|&k| self.get(k)).sum();
@@ -214,7 +230,9 @@ mod iso_date {
         s.collect_str(&d.format("%Y-%m-%d"))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<NaiveDate, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<NaiveDate, D::Error> {
         let s = String::deserialize(d)?;
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(serde::de::Error::custom)
     }
@@ -230,7 +248,10 @@ mod tests {
         d.set("bad_clock", 0.5).unwrap();
         assert_eq!(d.bad_clock, 0.5);
         let err = d.set("typo", 0.1).unwrap_err().to_string();
-        assert!(err.contains("duplicate") && err.contains("customer_change"), "{err}");
+        assert!(
+            err.contains("duplicate") && err.contains("customer_change"),
+            "{err}"
+        );
         assert!(d.set("duplicate", 1.5).is_err());
         assert!(d.set("duplicate", -0.1).is_err());
         assert_eq!(DirtRates::kinds().len(), 10);
@@ -238,7 +259,10 @@ mod tests {
 
     #[test]
     fn config_round_trips_through_json() {
-        let cfg = GenConfig { customers: 12, ..GenConfig::default() };
+        let cfg = GenConfig {
+            customers: 12,
+            ..GenConfig::default()
+        };
         let json = serde_json::to_string(&cfg).unwrap();
         assert!(json.contains("\"end_date\":\"2025-11-14\""), "{json}");
         let back: GenConfig = serde_json::from_str(&json).unwrap();
@@ -251,10 +275,30 @@ mod tests {
     fn validation_rejects_bad_values() {
         let ok = GenConfig::default();
         assert!(ok.validate().is_ok());
-        assert!(GenConfig { customers: 0, ..ok.clone() }.validate().is_err());
-        assert!(GenConfig { months: 0, ..ok.clone() }.validate().is_err());
-        assert!(GenConfig { months: 121, ..ok.clone() }.validate().is_err());
-        assert!(GenConfig { chunk_customers: 0, ..ok.clone() }.validate().is_err());
+        assert!(GenConfig {
+            customers: 0,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(GenConfig {
+            months: 0,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(GenConfig {
+            months: 121,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
+        assert!(GenConfig {
+            chunk_customers: 0,
+            ..ok.clone()
+        }
+        .validate()
+        .is_err());
         let mut dirt = DirtRates::clean();
         dirt.duplicate = 0.7;
         dirt.bad_amount = 0.7;

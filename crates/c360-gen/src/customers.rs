@@ -14,9 +14,10 @@ use crate::behaviour::{Segment, Truth};
 use crate::dirt::{mess, DirtKind};
 use crate::generator::{Ctx, DAY_MICROS, SECOND_MICROS};
 use crate::reference::{
-    employment_weights, EMAIL_DOMAINS, EMPLOYMENT, FIRST_NAMES, LAST_NAMES, STATES, STATE_CUMULATIVE,
+    employment_weights, EMAIL_DOMAINS, EMPLOYMENT, FIRST_NAMES, LAST_NAMES, STATES,
+    STATE_CUMULATIVE,
 };
-use crate::rng::{tag, unit_from_key, stream_key, Rng};
+use crate::rng::{stream_key, tag, unit_from_key, Rng};
 use crate::CustomerStats;
 
 /// Share of changed customers who change a second time.
@@ -64,7 +65,11 @@ impl Profile {
         } as i32;
         let (state, city) = draw_place(&mut rng);
         let employment = rng.pick_cumulative(&cumulative5(employment_weights(age))) as u8;
-        let premium = rng.chance(if truth.segment == Segment::HighValueTravelers { 0.30 } else { 0.03 });
+        let premium = rng.chance(if truth.segment == Segment::HighValueTravelers {
+            0.30
+        } else {
+            0.03
+        });
         let thousands = match truth.segment {
             Segment::HighValueTravelers => 15 + (36.0 * rng.unit().sqrt()) as u32,
             Segment::BudgetConscious => 5 + (11.0 * rng.unit().powi(2)) as u32,
@@ -91,7 +96,13 @@ impl Profile {
             email_digits,
             domain,
             open_day,
-            attrs: Attrs { state, city, employment, premium, credit_limit: thousands.min(50) * 1000 },
+            attrs: Attrs {
+                state,
+                city,
+                employment,
+                premium,
+                credit_limit: thousands.min(50) * 1000,
+            },
             updated_at,
             ingested_at,
         }
@@ -147,14 +158,23 @@ pub(crate) struct Change {
 fn change_attrs(rng: &mut Rng, prev: Attrs, age: i32) -> Attrs {
     let mut a = prev;
     let upgrade_weight = if prev.premium { 0.0 } else { 0.25 };
-    match rng.pick_cumulative(&[upgrade_weight, upgrade_weight + 0.35, upgrade_weight + 0.55, upgrade_weight + 0.75]) {
+    match rng.pick_cumulative(&[
+        upgrade_weight,
+        upgrade_weight + 0.35,
+        upgrade_weight + 0.55,
+        upgrade_weight + 0.75,
+    ]) {
         0 => a.premium = true,
         1 => {
-            let delta = rng.between(1, 10) as i64 * 1000;
+            let delta = rng.between(1, 10) * 1000;
             let old = i64::from(prev.credit_limit);
             let up = (old + delta).min(50_000);
             let down = (old - delta).max(5_000);
-            let new = if rng.chance(0.6) && up != old || down == old { up } else { down };
+            let new = if rng.chance(0.6) && up != old || down == old {
+                up
+            } else {
+                down
+            };
             a.credit_limit = new as u32;
         }
         2 => loop {
@@ -179,9 +199,14 @@ fn change_attrs(rng: &mut Rng, prev: Attrs, age: i32) -> Attrs {
 
 /// A change record at a uniform second in `[lo, hi)` (µs).
 fn change_at(rng: &mut Rng, prev: Attrs, age: i32, lo: i64, hi: i64) -> Change {
-    let updated_at = lo + rng.below(((hi - lo) / SECOND_MICROS).max(1) as u64) as i64 * SECOND_MICROS;
+    let updated_at =
+        lo + rng.below(((hi - lo) / SECOND_MICROS).max(1) as u64) as i64 * SECOND_MICROS;
     let ingested_at = updated_at + rng.between(60, 86_400) * SECOND_MICROS;
-    Change { updated_at, ingested_at, attrs: change_attrs(rng, prev, age) }
+    Change {
+        updated_at,
+        ingested_at,
+        attrs: change_attrs(rng, prev, age),
+    }
 }
 
 /// The changes of the history window (0, 1 or 2), in time order.
@@ -203,7 +228,13 @@ pub(crate) fn history_changes(ctx: &Ctx, p: &Profile) -> Vec<Change> {
     let first = change_at(&mut rng, p.attrs, p.age, lo, hi);
     let mut out = vec![first];
     if rng.chance(SECOND_CHANGE_RATE) && first.updated_at + SECOND_MICROS < hi {
-        out.push(change_at(&mut rng, first.attrs, p.age, first.updated_at + SECOND_MICROS, hi));
+        out.push(change_at(
+            &mut rng,
+            first.attrs,
+            p.age,
+            first.updated_at + SECOND_MICROS,
+            hi,
+        ));
     }
     out
 }
@@ -222,7 +253,11 @@ pub(crate) fn sim_change_days(ctx: &Ctx, index: u32) -> impl Iterator<Item = i64
         }
         state = crate::rng::splitmix64(state);
         let u = unit_from_key(state);
-        let gap = if p >= 1.0 { 1.0 } else { ((1.0 - u).ln() / (1.0 - p).ln()).floor() + 1.0 };
+        let gap = if p >= 1.0 {
+            1.0
+        } else {
+            ((1.0 - u).ln() / (1.0 - p).ln()).floor() + 1.0
+        };
         if !gap.is_finite() || gap > 1e6 {
             return None;
         }
@@ -250,8 +285,21 @@ pub(crate) struct CustomerRow {
 }
 
 impl CustomerRow {
-    pub(crate) fn new(index: u32, attrs: Attrs, updated_at: i64, ingested_at: i64, is_change: bool) -> Self {
-        CustomerRow { index, attrs, updated_at, ingested_at, mess: None, is_change }
+    pub(crate) fn new(
+        index: u32,
+        attrs: Attrs,
+        updated_at: i64,
+        ingested_at: i64,
+        is_change: bool,
+    ) -> Self {
+        CustomerRow {
+            index,
+            attrs,
+            updated_at,
+            ingested_at,
+            mess: None,
+            is_change,
+        }
     }
 
     /// Makes the row messy with probability `rate`, drawing from `rng`.
@@ -289,7 +337,10 @@ pub(crate) fn render(
     let mut ingested = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut source = StringBuilder::with_capacity(n, n * GENERATOR_SOURCE.len());
 
-    let mut stats = CustomerStats { rows: n as u64, ..CustomerStats::default() };
+    let mut stats = CustomerStats {
+        rows: n as u64,
+        ..CustomerStats::default()
+    };
     let mut seen: BTreeMap<u32, Segment> = BTreeMap::new();
     let mut cached: Option<Profile> = None;
     for row in &rows {
@@ -324,7 +375,11 @@ pub(crate) fn render(
         state.append_value(&values[3]);
         city.append_value(STATES[row.attrs.state as usize].cities[row.attrs.city as usize]);
         employment.append_value(EMPLOYMENT[row.attrs.employment as usize]);
-        card.append_value(if row.attrs.premium { "Premium" } else { "Standard" });
+        card.append_value(if row.attrs.premium {
+            "Premium"
+        } else {
+            "Standard"
+        });
         limit.append_value(i128::from(row.attrs.credit_limit) * 100);
         open.append_value(p.open_day);
         segment.append_value(p.truth.segment.name());
@@ -338,7 +393,10 @@ pub(crate) fn render(
         stats.segment_counts.insert(s.name().to_string(), 0);
     }
     for s in seen.values() {
-        *stats.segment_counts.entry(s.name().to_string()).or_default() += 1;
+        *stats
+            .segment_counts
+            .entry(s.name().to_string())
+            .or_default() += 1;
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),

@@ -130,7 +130,9 @@ impl DirtCounts {
 
     /// The counts as a name → count map (every kind present).
     pub fn to_map(&self) -> BTreeMap<String, u64> {
-        self.iter().map(|(k, n)| (k.name().to_string(), n)).collect()
+        self.iter()
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect()
     }
 
     /// Adds another set of counts.
@@ -181,15 +183,40 @@ impl<'de> Deserialize<'de> for DirtCounts {
 
 /// Messy spellings of each channel (same order as [`crate::reference::CHANNELS`]).
 pub(crate) const MESSY_CHANNELS: [[&str; 6]; 3] = [
-    ["online", "ONLINE", " Online", "Online  ", " online ", "ONLINE "],
-    ["in-store", "IN-STORE", " In-Store", "In-Store  ", "in-store ", " IN-STORE"],
-    ["mobile", "MOBILE", " Mobile", "Mobile  ", " mobile ", "MOBILE "],
+    [
+        "online", "ONLINE", " Online", "Online  ", " online ", "ONLINE ",
+    ],
+    [
+        "in-store",
+        "IN-STORE",
+        " In-Store",
+        "In-Store  ",
+        "in-store ",
+        " IN-STORE",
+    ],
+    [
+        "mobile", "MOBILE", " Mobile", "Mobile  ", " mobile ", "MOBILE ",
+    ],
 ];
 
 /// Messy spellings of `approved` and `declined`.
 pub(crate) const MESSY_STATUSES: [[&str; 6]; 2] = [
-    ["APPROVED", "Approved", " approved", "approved  ", "APPROVED ", " Approved "],
-    ["DECLINED", "Declined", " declined", "declined  ", "DECLINED ", " Declined "],
+    [
+        "APPROVED",
+        "Approved",
+        " approved",
+        "approved  ",
+        "APPROVED ",
+        " Approved ",
+    ],
+    [
+        "DECLINED",
+        "Declined",
+        " declined",
+        "declined  ",
+        "DECLINED ",
+        " Declined ",
+    ],
 ];
 
 /// Channels no normalisation can map to `{Online, In-Store, Mobile}`.
@@ -211,7 +238,10 @@ pub(crate) fn mess(value: &str, style: u64) -> String {
         _ => {
             let mut c = value.chars();
             match c.next() {
-                Some(first) => first.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+                Some(first) => first
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             }
         }

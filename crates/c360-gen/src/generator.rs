@@ -9,7 +9,9 @@ use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{assign_truth, Truth};
-use crate::customers::{history_changes, render, sim_change, sim_change_days, CustomerRow, Profile};
+use crate::customers::{
+    history_changes, render, sim_change, sim_change_days, CustomerRow, Profile,
+};
 use crate::dirt::{DirtCounts, DirtKind};
 use crate::rng::{tag, Rng};
 use crate::transactions::{customer_transactions, TxnWriter, Window, MAX_SIM_DAYS};
@@ -42,7 +44,10 @@ impl Ctx {
     /// The dirt kind (if any) of a transaction row whose dirt draw is `u ∈ [0, 1)`.
     #[inline]
     pub(crate) fn transaction_dirt(&self, u: f64) -> Option<DirtKind> {
-        self.thresholds.iter().position(|&t| u < t).map(|i| DirtKind::TRANSACTION_ROW[i])
+        self.thresholds
+            .iter()
+            .position(|&t| u < t)
+            .map(|i| DirtKind::TRANSACTION_ROW[i])
     }
 }
 
@@ -93,7 +98,9 @@ pub struct Generator {
 
 impl std::fmt::Debug for Generator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Generator").field("config", &self.ctx.cfg).finish_non_exhaustive()
+        f.debug_struct("Generator")
+            .field("config", &self.ctx.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +112,10 @@ impl Generator {
             .end_date
             .checked_sub_months(Months::new(cfg.months))
             .and_then(|d| d.checked_add_days(Days::new(1)))
-            .ok_or_else(|| GenError::InvalidConfig { field: "end_date", reason: "out of range".into() })?;
+            .ok_or_else(|| GenError::InvalidConfig {
+                field: "end_date",
+                reason: "out of range".into(),
+            })?;
         let mut thresholds = [0.0; 8];
         let mut acc = 0.0;
         for (t, kind) in thresholds.iter_mut().zip(DirtKind::TRANSACTION_ROW) {
@@ -170,7 +180,11 @@ impl Generator {
         chunk: usize,
         sink: &mut dyn FnMut(RecordBatch) -> std::result::Result<(), E>,
     ) -> std::result::Result<TxnStats, E> {
-        let window = Window { first: -(self.ctx.history_days - 1), last: 0, simulated: false };
+        let window = Window {
+            first: -(self.ctx.history_days - 1),
+            last: 0,
+            simulated: false,
+        };
         chunk_transactions(&self.ctx, chunk, window, sink)
     }
 
@@ -180,7 +194,8 @@ impl Generator {
     /// If `days` exceeds [`MAX_SIM_DAYS`] (the transaction id scheme's limit); use
     /// [`Generator::try_simulate_after`] for a checked version.
     pub fn simulate(&self, days: u32) -> Simulation {
-        self.try_simulate_after(self.ctx.cfg.end_date, days).expect("simulated days within MAX_SIM_DAYS")
+        self.try_simulate_after(self.ctx.cfg.end_date, days)
+            .expect("simulated days within MAX_SIM_DAYS")
     }
 
     /// The `days` days after `after` (which must be on or after `end_date`): for successive
@@ -203,7 +218,11 @@ impl Generator {
                 self.ctx.cfg.end_date
             )));
         }
-        Ok(Simulation { ctx: self.ctx.clone(), first: offset + 1, last: offset + i64::from(days) })
+        Ok(Simulation {
+            ctx: self.ctx.clone(),
+            first: offset + 1,
+            last: offset + i64::from(days),
+        })
     }
 }
 
@@ -269,7 +288,9 @@ impl Simulation {
         let messy = ctx.cfg.dirt.messy_customer;
         let mut rows = Vec::new();
         for index in 0..ctx.cfg.customers {
-            let days: Vec<i64> = sim_change_days(ctx, index).take_while(|&d| d <= self.last).collect();
+            let days: Vec<i64> = sim_change_days(ctx, index)
+                .take_while(|&d| d <= self.last)
+                .collect();
             if !days.iter().any(|&d| d >= self.first) {
                 continue;
             }
@@ -279,8 +300,10 @@ impl Simulation {
                 let c = sim_change(ctx, &p, attrs, d);
                 attrs = c.attrs;
                 if d >= self.first {
-                    let mut row = CustomerRow::new(index, c.attrs, c.updated_at, c.ingested_at, true);
-                    let mut dirt_rng = Rng::new(ctx.cfg.seed, tag::SIM_CUST_DIRT, u64::from(index), d as u64);
+                    let mut row =
+                        CustomerRow::new(index, c.attrs, c.updated_at, c.ingested_at, true);
+                    let mut dirt_rng =
+                        Rng::new(ctx.cfg.seed, tag::SIM_CUST_DIRT, u64::from(index), d as u64);
                     row.maybe_mess(&mut dirt_rng, messy);
                     rows.push(row);
                 }
@@ -301,7 +324,11 @@ impl Simulation {
         chunk: usize,
         sink: &mut dyn FnMut(RecordBatch) -> std::result::Result<(), E>,
     ) -> std::result::Result<TxnStats, E> {
-        let window = Window { first: self.first, last: self.last, simulated: true };
+        let window = Window {
+            first: self.first,
+            last: self.last,
+            simulated: true,
+        };
         chunk_transactions(&self.ctx, chunk, window, sink)
     }
 }

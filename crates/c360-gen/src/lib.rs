@@ -21,7 +21,19 @@
 //!
 //! The behaviour model (segment spend levels, category mixes, decline and growth curves,
 //! quiet churn) lives in `behaviour.rs`; reference data (states and real cities, names,
-//! 1,000 merchants in 10 categories) in `reference.rs`.
+//! 1,000 merchants in 10 categories) in `reference.rs`. With the default config it gives
+//! about 13.5M transaction rows (≈ 270 per customer), and SPEC §4.4's segment rules recover
+//! the true segment of ≈ 95% of customers (asserted ≥ 90% by `tests/gen/calibration.rs`).
+//!
+//! Ids: customers are `CUST` + 8 digits (1-based index); transactions are `TXN` + 13 digits
+//! = customer number × 100,000 + sequence, where the history uses sequences 1, 2, … in time
+//! order (< 50,000) and simulated day `end_date + d` uses `50,000 + 20·d + j`, so the history
+//! and any number of consecutive simulated windows (up to [`MAX_SIM_DAYS`] after
+//! `end_date`) never collide. For successive `simulate` runs keep the *original* config
+//! and call [`Generator::try_simulate_after`] with the previous window's end.
+//!
+//! Throughput: `cargo run --release -p c360-gen --example throughput` (about 5M rows/s per
+//! core, without writing).
 //!
 //! ```
 //! use c360_gen::{GenConfig, Generator};

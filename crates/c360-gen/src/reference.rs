@@ -27,8 +27,9 @@ pub const CATEGORIES: [&str; NUM_CATEGORIES] = [
 
 /// Typical amount of one transaction of each category, in dollars, before the customer's
 /// amount scale.
-pub(crate) const BASE_AMOUNT: [f64; NUM_CATEGORIES] =
-    [450.0, 280.0, 200.0, 45.0, 60.0, 85.0, 65.0, 45.0, 120.0, 90.0];
+pub(crate) const BASE_AMOUNT: [f64; NUM_CATEGORIES] = [
+    450.0, 280.0, 200.0, 45.0, 60.0, 85.0, 65.0, 45.0, 120.0, 90.0,
+];
 
 /// The three channels, canonical spelling.
 pub const CHANNELS: [&str; 3] = ["Online", "In-Store", "Mobile"];
@@ -54,6 +55,7 @@ pub(crate) const HOUR_WEIGHTS: [f64; 24] = [
 ];
 
 /// Merchant names are `prefix + " " + suffix`, 10 × 10 per category.
+#[rustfmt::skip]
 const MERCHANT_PARTS: [([&str; 10], [&str; 10]); NUM_CATEGORIES] = [
     (
         ["Summit", "Blue Sky", "Pacific", "Atlas", "Horizon", "Eagle", "Liberty", "Coastal", "Northstar", "Silverline"],
@@ -127,10 +129,15 @@ pub(crate) struct State {
 }
 
 const fn st(code: &'static str, population: f64, cities: &'static [&'static str]) -> State {
-    State { code, population, cities }
+    State {
+        code,
+        population,
+        cities,
+    }
 }
 
 /// The 50 states and the District of Columbia.
+#[rustfmt::skip]
 pub(crate) const STATES: [State; 51] = [
     st("CA", 39538.0, &["Los Angeles", "San Diego", "San Jose", "San Francisco", "Fresno", "Sacramento", "Long Beach", "Oakland"]),
     st("TX", 29146.0, &["Houston", "San Antonio", "Dallas", "Austin", "Fort Worth", "El Paso", "Arlington", "Plano"]),
@@ -190,6 +197,7 @@ pub(crate) const STATES: [State; 51] = [
 pub(crate) static STATE_CUMULATIVE: LazyLock<Vec<f64>> =
     LazyLock::new(|| crate::rng::cumulative(&STATES.map(|s| s.population)));
 
+#[rustfmt::skip]
 pub(crate) const FIRST_NAMES: [&str; 160] = [
     "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
     "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
@@ -211,17 +219,18 @@ pub(crate) const FIRST_NAMES: [&str; 160] = [
     "Sophia", "Bryan", "Frances", "Gabriel", "Grace",
 ];
 
+#[rustfmt::skip]
 pub(crate) const LAST_NAMES: [&str; 160] = [
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
     "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
     "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner",
-    "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales",
-    "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey",
-    "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks",
-    "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
+    "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera",
+    "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz",
+    "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy",
+    "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed",
+    "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez",
+    "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez",
     "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell",
     "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler", "Henderson", "Barnes",
     "Gonzales", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander",
@@ -232,11 +241,24 @@ pub(crate) const LAST_NAMES: [&str; 160] = [
     "Guzman", "Burns", "Crawford", "Olson", "Simpson", "Porter", "Hunter",
 ];
 
-pub(crate) const EMAIL_DOMAINS: [&str; 7] =
-    ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "aol.com", "proton.me"];
+pub(crate) const EMAIL_DOMAINS: [&str; 7] = [
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "icloud.com",
+    "hotmail.com",
+    "aol.com",
+    "proton.me",
+];
 
 /// Employment statuses, canonical spelling.
-pub(crate) const EMPLOYMENT: [&str; 5] = ["Employed", "Self-Employed", "Retired", "Unemployed", "Student"];
+pub(crate) const EMPLOYMENT: [&str; 5] = [
+    "Employed",
+    "Self-Employed",
+    "Retired",
+    "Unemployed",
+    "Student",
+];
 
 /// Employment weights (same order as [`EMPLOYMENT`]) for an age.
 pub(crate) fn employment_weights(age: i32) -> [f64; 5] {
@@ -259,7 +281,10 @@ mod tests {
         let names: BTreeSet<&str> = merchants().map(|(m, _)| m).collect();
         assert_eq!(names.len(), NUM_CATEGORIES * MERCHANTS_PER_CATEGORY);
         for c in CATEGORIES {
-            assert_eq!(merchants().filter(|(_, k)| *k == c).count(), MERCHANTS_PER_CATEGORY);
+            assert_eq!(
+                merchants().filter(|(_, k)| *k == c).count(),
+                MERCHANTS_PER_CATEGORY
+            );
         }
     }
 

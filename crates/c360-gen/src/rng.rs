@@ -57,7 +57,10 @@ pub(crate) struct Rng {
 
 impl Rng {
     pub(crate) fn new(seed: u64, tag: u64, a: u64, b: u64) -> Rng {
-        Rng { inner: ChaCha8Rng::seed_from_u64(stream_key(seed, tag, a, b)), spare_normal: None }
+        Rng {
+            inner: ChaCha8Rng::seed_from_u64(stream_key(seed, tag, a, b)),
+            spare_normal: None,
+        }
     }
 
     #[inline]
@@ -114,7 +117,10 @@ impl Rng {
     pub(crate) fn pick_cumulative(&mut self, cumulative: &[f64]) -> usize {
         let total = cumulative[cumulative.len() - 1];
         let x = self.unit() * total;
-        cumulative.iter().position(|&c| x < c).unwrap_or(cumulative.len() - 1)
+        cumulative
+            .iter()
+            .position(|&c| x < c)
+            .unwrap_or(cumulative.len() - 1)
     }
 
     /// Fisher–Yates shuffle.
@@ -144,11 +150,22 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..4).map(|_| Rng::new(42, tag::TXN, 7, 0).next_u64()).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| Rng::new(42, tag::TXN, 7, 0).next_u64())
+            .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::new(42, tag::TXN, 7, 0).next_u64(), Rng::new(42, tag::TXN, 8, 0).next_u64());
-        assert_ne!(Rng::new(42, tag::TXN, 7, 0).next_u64(), Rng::new(43, tag::TXN, 7, 0).next_u64());
-        assert_ne!(Rng::new(42, tag::TXN, 7, 0).next_u64(), Rng::new(42, tag::ATTRS, 7, 0).next_u64());
+        assert_ne!(
+            Rng::new(42, tag::TXN, 7, 0).next_u64(),
+            Rng::new(42, tag::TXN, 8, 0).next_u64()
+        );
+        assert_ne!(
+            Rng::new(42, tag::TXN, 7, 0).next_u64(),
+            Rng::new(43, tag::TXN, 7, 0).next_u64()
+        );
+        assert_ne!(
+            Rng::new(42, tag::TXN, 7, 0).next_u64(),
+            Rng::new(42, tag::ATTRS, 7, 0).next_u64()
+        );
     }
 
     #[test]
@@ -167,7 +184,10 @@ mod tests {
         for _ in 0..30_000 {
             counts[r.pick_cumulative(&[1.0, 3.0, 6.0])] += 1;
         }
-        assert!((counts[2] as f64 / 30_000.0 - 0.5).abs() < 0.02, "{counts:?}");
+        assert!(
+            (counts[2] as f64 / 30_000.0 - 0.5).abs() < 0.02,
+            "{counts:?}"
+        );
         assert!((0..1000).all(|_| (3..=5).contains(&r.between(3, 5))));
     }
 }

@@ -39,8 +39,16 @@ fn a_chunk_does_not_depend_on_other_chunks_or_threads() {
 
 #[test]
 fn chunking_and_batching_do_not_change_the_rows() {
-    let small = GenConfig { chunk_customers: 50, batch_rows: 777, ..config(200, DirtRates::default()) };
-    let big = GenConfig { chunk_customers: 200, batch_rows: 1_000_000, ..small.clone() };
+    let small = GenConfig {
+        chunk_customers: 50,
+        batch_rows: 777,
+        ..config(200, DirtRates::default())
+    };
+    let big = GenConfig {
+        chunk_customers: 200,
+        batch_rows: 1_000_000,
+        ..small.clone()
+    };
     let (a, sa) = crate::all_txns(&Generator::new(small.clone()).unwrap());
     let (b, sb) = crate::all_txns(&Generator::new(big).unwrap());
     assert_eq!(sa, sb);
@@ -52,7 +60,10 @@ fn chunking_and_batching_do_not_change_the_rows() {
         }
     }
     // batch_rows = 1 still works (a duplicate copy then goes to the next batch).
-    let one = GenConfig { batch_rows: 1, ..config(5, DirtRates::default()) };
+    let one = GenConfig {
+        batch_rows: 1,
+        ..config(5, DirtRates::default())
+    };
     let g = Generator::new(one).unwrap();
     assert!(chunk_batches(&g, 0).iter().all(|b| b.num_rows() == 1));
 }
@@ -60,7 +71,13 @@ fn chunking_and_batching_do_not_change_the_rows() {
 #[test]
 fn another_seed_gives_other_data() {
     let a = all_hashes(&Generator::new(config(300, DirtRates::default())).unwrap());
-    let b = all_hashes(&Generator::new(GenConfig { seed: 7, ..config(300, DirtRates::default()) }).unwrap());
+    let b = all_hashes(
+        &Generator::new(GenConfig {
+            seed: 7,
+            ..config(300, DirtRates::default())
+        })
+        .unwrap(),
+    );
     assert!(a.iter().zip(&b).all(|(x, y)| x != y));
 }
 

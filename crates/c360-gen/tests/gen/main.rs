@@ -59,7 +59,13 @@ pub struct Cust {
 }
 
 pub fn config(customers: u32, dirt: DirtRates) -> GenConfig {
-    GenConfig { customers, dirt, chunk_customers: 250, batch_rows: 10_000, ..GenConfig::default() }
+    GenConfig {
+        customers,
+        dirt,
+        chunk_customers: 250,
+        batch_rows: 10_000,
+        ..GenConfig::default()
+    }
 }
 
 pub fn epoch_day(d: NaiveDate) -> i64 {
@@ -168,10 +174,18 @@ pub fn clean_2000() -> &'static (Generator, Vec<Cust>, Vec<Txn>) {
     })
 }
 
+/// A generated history with its stats.
+pub type Dirty = (
+    Generator,
+    Vec<Cust>,
+    Vec<Txn>,
+    TxnStats,
+    c360_gen::CustomerStats,
+);
+
 /// The default-dirt 2,000-customer history (same seed as [`clean_2000`]).
-pub fn dirty_2000() -> &'static (Generator, Vec<Cust>, Vec<Txn>, TxnStats, c360_gen::CustomerStats) {
-    static DATA: OnceLock<(Generator, Vec<Cust>, Vec<Txn>, TxnStats, c360_gen::CustomerStats)> =
-        OnceLock::new();
+pub fn dirty_2000() -> &'static Dirty {
+    static DATA: OnceLock<Dirty> = OnceLock::new();
     DATA.get_or_init(|| {
         let g = Generator::new(config(2_000, DirtRates::default())).unwrap();
         let (batch, cstats) = g.customers();

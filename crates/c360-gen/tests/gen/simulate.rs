@@ -44,7 +44,10 @@ fn simulate_three_days_after_the_end() {
     let history_ids: HashSet<&str> = history.iter().map(|t| t.id.as_str()).collect();
     assert!(txns.iter().all(|t| !history_ids.contains(t.id.as_str())));
     let ids = crate::counts(txns.iter().map(|t| t.id.as_str()));
-    assert_eq!(ids.values().filter(|&&n| n == 2).count() as u64, stats.dirt.get(DirtKind::Duplicate));
+    assert_eq!(
+        ids.values().filter(|&&n| n == 2).count() as u64,
+        stats.dirt.get(DirtKind::Duplicate)
+    );
     assert!(ids.values().all(|&n| n <= 2));
 
     // The next window, anchored to the same history, continues without collisions.
@@ -55,10 +58,16 @@ fn simulate_three_days_after_the_end() {
         assert!(!ids.contains_key(t.id.as_str()) && !history_ids.contains(t.id.as_str()));
     }
     // Same behaviour continued: decliners spend less than stable customers per day.
-    let segment: HashMap<&str, &str> = customers.iter().map(|c| (c.id.as_str(), c.segment.as_str())).collect();
+    let segment: HashMap<&str, &str> = customers
+        .iter()
+        .map(|c| (c.id.as_str(), c.segment.as_str()))
+        .collect();
     let per = |seg: &str| {
         let n = customers.iter().filter(|c| c.segment == seg).count() as f64;
-        txns.iter().filter(|t| segment.get(t.customer.as_str()) == Some(&seg)).count() as f64 / n
+        txns.iter()
+            .filter(|t| segment.get(t.customer.as_str()) == Some(&seg))
+            .count() as f64
+            / n
     };
     assert!(per("Declining") < per("Stable Mid-Spenders"));
     assert!(per("High-Value Travelers") > per("Stable Mid-Spenders"));
@@ -92,7 +101,10 @@ fn simulated_customer_changes() {
         let day = c.updated_at.div_euclid(DAY_MICROS);
         assert!(day > end && day <= end + 5, "{c:?}");
         let before = latest[c.id.as_str()];
-        assert_eq!((&before.segment, before.age, before.open_day), (&c.segment, c.age, c.open_day));
+        assert_eq!(
+            (&before.segment, before.age, before.open_day),
+            (&c.segment, c.age, c.open_day)
+        );
         assert!(
             before.card != c.card
                 || before.limit_cents != c.limit_cents
@@ -101,11 +113,24 @@ fn simulated_customer_changes() {
                 || rows.iter().filter(|r| r.id == c.id).count() > 1
         );
     }
-    assert_eq!(stats.customers as usize, rows.iter().map(|c| &c.id).collect::<HashSet<_>>().len());
+    assert_eq!(
+        stats.customers as usize,
+        rows.iter().map(|c| &c.id).collect::<HashSet<_>>().len()
+    );
     // Windows are anchored to the history's end: the changes of days 1–5 are those of
     // days 1–2 plus those of days 3–5.
-    let a = decode_customers(&g.try_simulate_after(g.config().end_date, 2).unwrap().customers().0);
-    let b = decode_customers(&g.try_simulate_after(g.config().end_date + Days::new(2), 3).unwrap().customers().0);
+    let a = decode_customers(
+        &g.try_simulate_after(g.config().end_date, 2)
+            .unwrap()
+            .customers()
+            .0,
+    );
+    let b = decode_customers(
+        &g.try_simulate_after(g.config().end_date + Days::new(2), 3)
+            .unwrap()
+            .customers()
+            .0,
+    );
     let mut split: Vec<_> = a.into_iter().chain(b).collect();
     split.sort_by_key(|c| (c.ingested_at, c.id.clone()));
     assert_eq!(split, rows);
@@ -113,11 +138,17 @@ fn simulated_customer_changes() {
 
 #[test]
 fn simulation_windows_are_validated() {
-    let g = Generator::new(GenConfig { customers: 10, ..GenConfig::default() }).unwrap();
+    let g = Generator::new(GenConfig {
+        customers: 10,
+        ..GenConfig::default()
+    })
+    .unwrap();
     let end = g.config().end_date;
     assert!(g.try_simulate_after(end - Days::new(1), 3).is_err());
     assert!(g.try_simulate_after(end, MAX_SIM_DAYS + 1).is_err());
-    assert!(g.try_simulate_after(end + Days::new(10), MAX_SIM_DAYS - 10).is_ok());
+    assert!(g
+        .try_simulate_after(end + Days::new(10), MAX_SIM_DAYS - 10)
+        .is_ok());
     let none = g.simulate(0);
     assert_eq!(none.new_end_date(), end);
     assert_eq!(sim_txns(&none).1.rows, 0);
