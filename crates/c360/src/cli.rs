@@ -50,6 +50,56 @@ pub enum Command {
     Load(LoadArgs),
     /// List the lake's tables with row counts, versions and sizes
     Tables(TablesArgs),
+    /// Render the project's models and tests to SQL and write target/manifest.json
+    Compile(CompileArgs),
+    /// List the project's models, seeds, sources and tests (after selection)
+    Ls(LsArgs),
+}
+
+/// Which nodes of the project a command acts on, and the variables it renders with.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// Nodes to include: `m`, `+m` (with ancestors), `m+` (with descendants), `tag:x`,
+    /// `path:models/gold`, `source:bronze.transactions`; repeatable or comma-separated
+    #[arg(short, long = "select", value_name = "SELECTOR")]
+    pub select: Vec<String>,
+    /// Nodes to leave out (same syntax)
+    #[arg(long, value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
+    /// Override a project variable, as KEY=VALUE (e.g. --var as_of=2025-11-14); repeatable
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Print the compiled SQL of the selected models and tests
+    #[arg(long)]
+    pub show: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LsOutput {
+    /// One node id per line
+    Name,
+    /// Node id and its file
+    Path,
+    /// The selected manifest nodes as JSON
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Only nodes of this kind
+    #[arg(long, value_name = "KIND", value_parser = ["model", "test", "seed", "source"])]
+    pub resource_type: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LsOutput::Name)]
+    pub output: LsOutput,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! The `c360` command line: argument parsing, settings and command dispatch.
 //!
 //! This crate only wires the others together: the generator (`c360-gen`), the file loader
-//! (`c360-ingest`) and the lake (`c360-lake`). Each command is a module of [`commands`] with a
+//! (`c360-ingest`), the model engine (`c360-models`) and the lake (`c360-lake`). Each command is a module of [`commands`] with a
 //! `run(&Settings, &Runtime, Args)` function; errors become an exit code in one place,
 //! [`main`].
 //!
@@ -44,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => commands::simulate::run(&settings, &runtime, args),
         Command::Load(args) => commands::load::run(&settings, &runtime, args),
         Command::Tables(args) => commands::tables::run(&settings, &runtime, args),
+        Command::Compile(args) => commands::compile::run(&settings, args),
+        Command::Ls(args) => commands::ls::run(&settings, args),
     }
 }
 

@@ -16,6 +16,8 @@ use crate::cli::GlobalArgs;
 pub struct Settings {
     /// The lake folder.
     pub lake: PathBuf,
+    /// The project folder: where `c360.toml` is (`models/`, `seeds/`, `target/` beside it).
+    pub project_dir: PathBuf,
     /// Worker threads for parallel work.
     pub threads: usize,
     /// Print progress and summaries (false with `--quiet`).
@@ -40,12 +42,13 @@ impl Settings {
             quiet,
         } = global;
         let project = read_project_file(config)?;
+        let project_dir = match config.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let lake = match (lake, project.lake) {
             (Some(flag), _) => flag.clone(),
-            (None, Some(from_file)) => {
-                let base = config.parent().unwrap_or(Path::new("."));
-                base.join(from_file)
-            }
+            (None, Some(from_file)) => project_dir.join(from_file),
             (None, None) => PathBuf::from("lake"),
         };
         let threads = match threads {
@@ -55,6 +58,7 @@ impl Settings {
         };
         Ok(Settings {
             lake,
+            project_dir,
             threads,
             show_progress: !quiet,
         })

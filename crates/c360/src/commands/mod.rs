@@ -1,7 +1,10 @@
 //! One module per command; each exposes `run(&Settings, &Runtime, Args) -> Result<ExitCode>`.
 
+pub mod compile;
 pub mod generate;
 pub mod load;
+pub mod ls;
+mod project;
 pub mod simulate;
 pub mod tables;
 mod write;

@@ -6,3 +6,4 @@ mod generate;
 mod help;
 mod interop;
 mod load;
+mod project;

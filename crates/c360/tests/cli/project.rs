@@ -1,0 +1,85 @@
+//! `c360 compile` and `c360 ls` on the model engine's example project.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../c360-models/tests/fixtures/basic");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of the example project and a `c360` command pointed at it.
+fn project() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    copy_dir(Path::new(FIXTURE), &dir);
+    (tmp, dir)
+}
+
+fn c360_in(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--config")
+        .arg(dir.join("c360.toml"))
+        .arg("--lake")
+        .arg(dir.join("lake"))
+        .env_remove("C360_LAKE");
+    cmd
+}
+
+#[test]
+fn compile_writes_a_byte_stable_manifest() {
+    let (_tmp, dir) = project();
+    let out = ok(c360_in(&dir).arg("compile"));
+    assert!(stdout(&out).contains("Compiled"), "{}", stdout(&out));
+    let first = std::fs::read(dir.join("target/manifest.json")).unwrap();
+    ok(c360_in(&dir).arg("compile"));
+    assert_eq!(first, std::fs::read(dir.join("target/manifest.json")).unwrap());
+    let manifest: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert!(manifest["nodes"]["model.stg_customers"]["compiled_sql"]
+        .as_str()
+        .unwrap()
+        .contains("bronze.customers"));
+}
+
+#[test]
+fn ls_selects_with_graph_operators_and_exclusions() {
+    let (_tmp, dir) = project();
+    let names = |args: &[&str]| -> Vec<String> {
+        stdout(&ok(c360_in(&dir).arg("ls").args(args)))
+            .lines()
+            .map(String::from)
+            .collect()
+    };
+    let all = names(&["--resource-type", "model"]);
+    assert!(all.contains(&"model.stg_customers".to_string()), "{all:?}");
+    let upstream = names(&["-s", "+dim_customer", "--resource-type", "model"]);
+    assert!(upstream.contains(&"model.stg_customers".to_string()), "{upstream:?}");
+    assert!(upstream.contains(&"model.dim_customer".to_string()));
+    let excluded = names(&["-s", "+dim_customer", "--exclude", "stg_customers", "--resource-type", "model"]);
+    assert!(!excluded.contains(&"model.stg_customers".to_string()), "{excluded:?}");
+}
+
+#[test]
+fn a_selector_matching_nothing_and_a_missing_project_are_clear_errors() {
+    let (_tmp, dir) = project();
+    let out = c360_in(&dir).args(["ls", "-s", "no_such_model"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_model"));
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = c360_in(empty.path()).arg("compile").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("c360.toml"), "{}", String::from_utf8_lossy(&out.stderr));
+}
