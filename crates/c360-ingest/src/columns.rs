@@ -6,6 +6,8 @@
 
 use c360_bronze::BronzeTable;
 
+use crate::rejects::{Problem, RejectKind};
+
 /// The target column of `table` that a file column called `name` fills, if any.
 pub(crate) fn target_index(table: BronzeTable, name: &str) -> Option<usize> {
     let name = name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
@@ -28,6 +30,18 @@ pub(crate) struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// The first required column the file lacks, with the problem every record of the file
+    /// is rejected for.
+    pub(crate) fn missing_column_problem(&self) -> Option<(String, Problem)> {
+        self.missing_required.first().map(|col| {
+            let problem = Problem::new(
+                RejectKind::MissingColumn,
+                format!("missing column '{col}' in file header"),
+            );
+            (col.clone(), problem)
+        })
+    }
+
     /// Maps the file columns `names` (in file order) onto `table`.
     pub(crate) fn new<S: AsRef<str>>(table: BronzeTable, names: &[S]) -> ColumnMap {
         let schema = table.schema();

@@ -48,13 +48,7 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, loader: &mut Loader<'_>) -> 
     let map = ColumnMap::new(opts.table, &names);
     loader.set_columns(map.ignored.clone(), map.missing_required.clone());
     // A required column the header lacks: every record is rejected for it.
-    let missing = map.missing_required.first().map(|col| {
-        let problem = Problem::new(
-            RejectKind::MissingColumn,
-            format!("missing column '{col}' in file header"),
-        );
-        (col.clone(), problem)
-    });
+    let missing = map.missing_column_problem();
 
     let mut record = ByteRecord::new();
     while reader

@@ -48,13 +48,7 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, loader: &mut Loader<'_>) -> 
         .collect();
     let map = ColumnMap::new(opts.table, &names);
     loader.set_columns(map.ignored.clone(), map.missing_required.clone());
-    let missing = map.missing_required.first().map(|col| {
-        let problem = Problem::new(
-            RejectKind::MissingColumn,
-            format!("missing column '{col}' in file header"),
-        );
-        (col.clone(), problem)
-    });
+    let missing = map.missing_column_problem();
     let reader = builder
         .with_batch_size(opts.batch_rows.max(1))
         .build()
