@@ -25,7 +25,6 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::columns::ColumnMap;
 use crate::loader::Loader;
-use crate::rejects::{Problem, RejectKind};
 use crate::rows::{Cell, Kind};
 use crate::{IngestError, LoadOptions, Result};
 

@@ -46,12 +46,17 @@ mod catalog;
 mod error;
 mod failpoint;
 mod scan;
+mod session;
 mod write;
 
 use std::path::{Path, PathBuf};
 
 use deltalake::DeltaTable;
 use url::Url;
+
+/// The DataFusion this crate's Delta tables plug into; use it (not a separately declared
+/// `datafusion` dependency) so sessions, providers and streams are the same types.
+pub use deltalake::datafusion;
 
 pub use catalog::TableInfo;
 pub use error::{LakeError, Result};

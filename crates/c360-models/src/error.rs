@@ -226,6 +226,10 @@ pub enum ModelError {
     },
 
     // ---- the environment -------------------------------------------------------------------
+    /// The lake could not be opened or registered before a run (failures of single models
+    /// are recorded in the run results instead).
+    #[error("lake: {0}")]
+    Lake(#[from] c360_lake::LakeError),
     /// A file-system failure while reading the project.
     #[error("I/O error at {}: {source}", path.display())]
     Io {

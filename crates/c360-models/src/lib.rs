@@ -1,6 +1,6 @@
-//! The c360 model engine's front half: reads a dbt-style SQL project and compiles it into a
+//! The c360 model engine: reads a dbt-style SQL project, compiles it into a
 //! [`Manifest`] — every model's final SQL, configuration and dependencies, every data test's
-//! query — plus the DAG, scheduler and selection the executor runs it with.
+//! query — and runs it against the lake with the DAG, scheduler and selection ([`Runner`]).
 //!
 //! A project is a folder:
 //!
@@ -26,11 +26,14 @@
 //! 7. compile — [`compile`] → [`Manifest`], byte-stable JSON via [`Manifest::to_json`]
 //!    (ephemeral models inlined as CTEs).
 //!
-//! What it is not for: running anything. Materialising models on DataFusion and Delta
-//! (views, tables, MERGE, streams, Rust models), running the tests and writing run history
-//! is the execution half, a later module of this crate that consumes the manifest. Nothing
-//! here reads the lake: whether an incremental model has a table to add to is a question the
-//! caller answers through `compile`'s `is_incremental` argument.
+//! 8. execution — [`Runner`] runs a manifest against a [`c360_lake::Lake`] in one DataFusion
+//!    session: seeds loaded, `table`/`append` models written as Delta commits, views
+//!    registered in the session, tests counted into [`RunResults`], and `target/manifest.json`
+//!    plus `target/run_results.json` written. Not yet: incremental (MERGE) models, streams,
+//!    Rust models, run history in the lake.
+//!
+//! The compile phases never read the lake: whether an incremental model has a table to add to
+//! is a question the caller answers through `compile`'s `is_incremental` argument.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -70,6 +73,7 @@ mod compile;
 mod config;
 mod dag;
 mod error;
+mod execute;
 mod inline;
 mod manifest;
 mod project;
@@ -83,6 +87,7 @@ pub use compile::compile;
 pub use config::{Lookback, Materialization, ModelConfig, ModelLayer, ResolvedConfig, CONFIG_KEYS};
 pub use dag::{Dag, DagError, NodeState, Scheduler};
 pub use error::{ModelError, Result};
+pub use execute::{NodeResult, NodeStatus, RunOptions, RunResults, Runner};
 pub use manifest::{parse_vars, ColumnInfo, Manifest, ManifestNode, ResourceType, TestInfo};
 pub use project::{MacroFile, ModelFile, Project, Seed, SingularTest, Source, PROJECT_FILE};
 pub use properties::{

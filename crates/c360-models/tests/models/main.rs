@@ -1,5 +1,5 @@
-//! Integration tests of the model engine's front half: example projects under
-//! `tests/fixtures/` loaded, compiled, selected and scheduled.
+//! Integration tests of the model engine: example projects under `tests/fixtures/` loaded,
+//! compiled, selected, scheduled and (in `execute`) run against a Delta lake in a temp dir.
 //!
 //! The compiled manifest of `fixtures/basic` is kept in `snapshots/basic_manifest.json`;
 //! after an intended change, regenerate it with `C360_ACCEPT=1 cargo test -p c360-models`
@@ -7,6 +7,7 @@
 
 mod compile;
 mod errors;
+mod execute;
 mod scheduling;
 mod selection;
 
