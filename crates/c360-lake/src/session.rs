@@ -1,0 +1,145 @@
+//! The lake inside a DataFusion session: every Delta table registered as `<layer>.<name>`, and
+//! a query's result streamed into one atomic table write.
+//!
+//! The model engine owns the [`SessionContext`]; this module only knows how to put the lake's
+//! tables into it and how to turn a [`SendableRecordBatchStream`] into a Delta commit, so no
+//! other crate needs delta-rs.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use deltalake::datafusion::catalog::MemorySchemaProvider;
+use deltalake::datafusion::common::TableReference;
+use deltalake::datafusion::execution::SendableRecordBatchStream;
+use deltalake::datafusion::prelude::SessionContext;
+use futures::StreamExt;
+
+use crate::{Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
+
+/// The catalog DataFusion registers tables in by default.
+const DEFAULT_CATALOG: &str = "datafusion";
+
+impl Lake {
+    /// Registers every existing Delta table of the lake in `ctx` as `<layer>.<name>` (schemas
+    /// `bronze`, `silver` and `gold` of the default catalog are created, even when empty, so
+    /// later registrations and `CREATE VIEW`s have somewhere to go). Returns the registered
+    /// tables as `layer.name`, sorted.
+    pub async fn register_all(&self, ctx: &SessionContext) -> Result<Vec<String>> {
+        ensure_schemas(ctx)?;
+        let mut out = Vec::new();
+        for info in self.list_tables().await? {
+            if self.register_table(ctx, info.layer, &info.name).await? {
+                out.push(format!("{}.{}", info.layer, info.name));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Registers (or re-registers, replacing an earlier registration) table `layer.name` at its
+    /// latest version in `ctx`. Returns `false` when the table does not exist.
+    pub async fn register_table(&self, ctx: &SessionContext, layer: Layer, name: &str) -> Result<bool> {
+        ensure_schemas(ctx)?;
+        let Some(table) = self.open(layer, name).await? else {
+            return Ok(false);
+        };
+        let df_err = |e: deltalake::datafusion::error::DataFusionError| LakeError::Read {
+            table: format!("{layer}.{name}"),
+            message: e.to_string(),
+        };
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(|e| LakeError::delta(layer, name, e))?;
+        let provider = table.table_provider().await.map_err(df_err)?;
+        let reference = TableReference::partial(layer.name(), name);
+        ctx.deregister_table(reference.clone()).map_err(df_err)?;
+        ctx.register_table(reference, provider).map_err(df_err)?;
+        Ok(true)
+    }
+
+    /// Streams a query result into `layer.name` as one atomic commit (one [`crate::FileSink`]).
+    /// The table is created on first write. Column types Delta cannot store as they are are
+    /// widened first: string and binary views become plain strings and binaries, timestamps of
+    /// any unit become microseconds.
+    pub async fn write_stream(
+        &self,
+        layer: Layer,
+        name: &str,
+        mode: WriteMode,
+        mut stream: SendableRecordBatchStream,
+    ) -> Result<WriteOutcome> {
+        let source = stream.schema();
+        let target = delta_compatible(&source);
+        let mut writer = self.writer(layer, name, target.clone()).mode(mode).begin().await?;
+        let mut sink = writer.file_sink()?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| LakeError::Read {
+                table: format!("{layer}.{name}"),
+                message: e.to_string(),
+            })?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            sink.write(conform(batch, &target)?).await?;
+        }
+        writer.stage(0, sink.finish().await?);
+        writer.commit().await
+    }
+}
+
+/// Creates the `bronze`, `silver` and `gold` schemas in the default catalog when missing.
+fn ensure_schemas(ctx: &SessionContext) -> Result<()> {
+    let catalog = ctx
+        .catalog(DEFAULT_CATALOG)
+        .ok_or_else(|| LakeError::Internal(format!("session has no '{DEFAULT_CATALOG}' catalog")))?;
+    for layer in Layer::ALL {
+        if catalog.schema(layer.name()).is_none() {
+            catalog
+                .register_schema(layer.name(), Arc::new(MemorySchemaProvider::new()))
+                .map_err(|e| LakeError::Internal(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The schema a Delta table stores for `schema` (see [`Lake::write_stream`]).
+fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let ty = match f.data_type() {
+                DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+                DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+                DataType::Timestamp(_, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+                DataType::Date64 => DataType::Date32,
+                other => other.clone(),
+            };
+            // Query results often claim non-null columns; a table must accept later writes.
+            Field::new(f.name(), ty, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Casts `batch` to `target` (same columns, compatible types).
+fn conform(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().as_ref() == target.as_ref() {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(target.fields())
+        .map(|(col, field)| {
+            if col.data_type() == field.data_type() {
+                Ok(col.clone())
+            } else {
+                arrow::compute::cast(col, field.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| LakeError::Internal(format!("casting a batch for Delta: {e}")))?;
+    RecordBatch::try_new(target.clone(), columns)
+        .map_err(|e| LakeError::Internal(format!("casting a batch for Delta: {e}")))
+}

@@ -1,0 +1,188 @@
+//! The run loop: one DataFusion session over the lake, the scheduler handing out ready nodes,
+//! results collected and written to `target/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use c360_lake::datafusion::prelude::SessionContext;
+use c360_lake::Lake;
+use futures::StreamExt;
+
+use super::materialize::{self, Outcome};
+use super::results::{NodeResult, NodeStatus, RunResults};
+use crate::error::{ModelError, Result};
+use crate::manifest::{Manifest, ResourceType};
+
+/// What to run and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// At most this many nodes run at once (at least 1).
+    pub threads: usize,
+    /// Rebuild append models from scratch (models whose `full_refresh` config is set keep it).
+    pub full_refresh: bool,
+    /// The node ids to run, with selection and exclusion already applied (see
+    /// [`select`](crate::select)); dependencies outside it are assumed built.
+    pub selected: BTreeSet<String>,
+}
+
+impl RunOptions {
+    /// Every node of `manifest`, one at a time, no full refresh.
+    pub fn all(manifest: &Manifest) -> RunOptions {
+        RunOptions {
+            threads: 1,
+            full_refresh: false,
+            selected: manifest.nodes.keys().cloned().collect(),
+        }
+    }
+}
+
+/// Runs a compiled project against a lake. See the [module docs](super).
+#[derive(Debug, Clone)]
+pub struct Runner {
+    project_dir: PathBuf,
+    lake: Lake,
+    manifest: Manifest,
+    options: RunOptions,
+}
+
+impl Runner {
+    /// A run of `manifest` (compiled from the project in `project_dir`, which holds the seeds
+    /// and receives `target/`) against `lake`.
+    pub fn new(
+        project_dir: impl Into<PathBuf>,
+        lake: Lake,
+        manifest: Manifest,
+        options: RunOptions,
+    ) -> Runner {
+        Runner {
+            project_dir: project_dir.into(),
+            lake,
+            manifest,
+            options,
+        }
+    }
+
+    /// The folder artifacts are written to: `<project>/target`.
+    pub fn target_dir(&self) -> PathBuf {
+        self.project_dir.join("target")
+    }
+
+    /// Runs every selected node. Failures of single nodes are recorded in the results (and
+    /// skip their descendants); an `Err` means the run could not start or its artifacts could
+    /// not be written.
+    pub async fn run(&self) -> Result<RunResults> {
+        let started = Instant::now();
+        let target = self.target_dir();
+        write_file(&target.join("manifest.json"), &self.manifest.to_json())?;
+
+        let ctx = SessionContext::new();
+        self.lake.register_all(&ctx).await?;
+
+        let mut scheduler = self.manifest.dag().subgraph(&self.options.selected).scheduler();
+        let mut results: BTreeMap<String, NodeResult> = BTreeMap::new();
+        loop {
+            let ready = scheduler.ready();
+            if ready.is_empty() {
+                break;
+            }
+            let finished: Vec<(String, Option<NodeResult>)> = futures::stream::iter(ready)
+                .map(|id| {
+                    let ctx = &ctx;
+                    async move {
+                        let result = self.run_node(ctx, &id).await;
+                        (id, result)
+                    }
+                })
+                .buffer_unordered(self.options.threads.max(1))
+                .collect()
+                .await;
+            for (id, result) in finished {
+                let ok = result.as_ref().is_none_or(|r| r.status.is_ok());
+                for skipped in scheduler.complete(&id, ok) {
+                    if let Some(r) = self.skipped(&skipped, &id) {
+                        results.insert(skipped, r);
+                    }
+                }
+                if let Some(r) = result {
+                    results.insert(id, r);
+                }
+            }
+        }
+
+        let results: Vec<NodeResult> = results.into_values().collect();
+        let run = RunResults {
+            project: self.manifest.project.clone(),
+            success: results.iter().all(|r| r.status.is_ok()),
+            elapsed: started.elapsed().as_secs_f64(),
+            results,
+        };
+        write_file(&target.join("run_results.json"), &run.to_json())?;
+        Ok(run)
+    }
+
+    /// Runs one node; `None` for nodes that are not reported (sources).
+    async fn run_node(&self, ctx: &SessionContext, id: &str) -> Option<NodeResult> {
+        let node = self.manifest.node(id)?;
+        let started = Instant::now();
+        let outcome = match node.resource_type {
+            ResourceType::Source => return None,
+            ResourceType::Seed => {
+                materialize::load_seed(ctx, &self.lake, &self.project_dir, node).await
+            }
+            ResourceType::Model => {
+                materialize::run_model(ctx, &self.lake, node, self.options.full_refresh).await
+            }
+            ResourceType::Test => materialize::run_test(ctx, node).await,
+        };
+        Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
+    }
+
+    fn result(&self, id: &str, outcome: Outcome, seconds: f64) -> NodeResult {
+        let node = &self.manifest.nodes[id];
+        let materialized = match node.resource_type {
+            ResourceType::Model => node.materialized.map(|m| m.name().to_string()),
+            ResourceType::Seed => Some("seed".to_string()),
+            _ => None,
+        };
+        let relation = match node.resource_type {
+            ResourceType::Model | ResourceType::Seed => node.relation.clone(),
+            _ => None,
+        };
+        NodeResult {
+            unique_id: id.to_string(),
+            resource_type: node.resource_type,
+            status: outcome.status,
+            materialized,
+            relation,
+            rows_affected: outcome.rows_affected,
+            failures: outcome.failures,
+            table_version: outcome.table_version,
+            message: outcome.message,
+            execution_time: seconds,
+        }
+    }
+
+    /// The result of a node skipped because `cause` failed; `None` for sources.
+    fn skipped(&self, id: &str, cause: &str) -> Option<NodeResult> {
+        let node = self.manifest.node(id)?;
+        if node.resource_type == ResourceType::Source {
+            return None;
+        }
+        let outcome = Outcome {
+            status: NodeStatus::Skipped,
+            rows_affected: None,
+            failures: None,
+            table_version: None,
+            message: format!("skipped: upstream {cause} failed"),
+        };
+        Some(self.result(id, outcome, 0.0))
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| ModelError::io(path, e))
+}
