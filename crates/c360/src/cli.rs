@@ -50,6 +50,12 @@ pub enum Command {
     Load(LoadArgs),
     /// List the lake's tables with row counts, versions and sizes
     Tables(TablesArgs),
+    /// Run the project's seeds and models (in DAG order) into the lake
+    Run(RunArgs),
+    /// Run the project's data tests against the lake
+    Test(TestArgs),
+    /// Run seeds, models and their tests in DAG order; a failing test skips its descendants
+    Build(RunArgs),
     /// Render the project's models and tests to SQL and write target/manifest.json
     Compile(CompileArgs),
     /// List the project's models, seeds, sources and tests (after selection)
@@ -69,6 +75,21 @@ pub struct SelectionArgs {
     /// Override a project variable, as KEY=VALUE (e.g. --var as_of=2025-11-14); repeatable
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Rebuild incremental and append models from scratch
+    #[arg(long)]
+    pub full_refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]

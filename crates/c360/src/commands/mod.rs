@@ -1,6 +1,7 @@
 //! One module per command; each exposes `run(&Settings, &Runtime, Args) -> Result<ExitCode>`.
 
 pub mod compile;
+pub mod execute;
 pub mod generate;
 pub mod load;
 pub mod ls;

@@ -83,3 +83,58 @@ fn a_selector_matching_nothing_and_a_missing_project_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("c360.toml"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A two-model project over generated bronze data.
+fn spend_project(dir: &Path) {
+    let write = |path: &str, text: &str| {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("c360.toml", "name = \"spend\"\nlake = \"lake\"\n[models.silver]\nmaterialized = \"table\"\n[models.gold]\nmaterialized = \"table\"\n");
+    write("models/sources.yml", "sources:\n  - name: bronze\n    tables:\n      - name: transactions\n");
+    write(
+        "models/silver/stg_tx.sql",
+        "select transaction_id, customer_id, transaction_amount from {{ source('bronze', 'transactions') }} where status = 'approved'",
+    );
+    write(
+        "models/gold/spend.sql",
+        "select customer_id, sum(transaction_amount) as spend, count(*) as n from {{ ref('stg_tx') }} group by customer_id",
+    );
+    write(
+        "models/gold/schema.yml",
+        "models:\n  - name: spend\n    columns:\n      - name: customer_id\n        tests: [unique, not_null]\n",
+    );
+}
+
+#[test]
+fn build_runs_models_and_tests_over_generated_bronze() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("spend");
+    spend_project(&dir);
+    let mut generate = Command::new(BIN);
+    generate.arg("--config").arg(dir.join("c360.toml")).args(["generate", "--customers", "50", "--clean"]);
+    ok(&mut generate);
+    let mut build = Command::new(BIN);
+    build.arg("--config").arg(dir.join("c360.toml")).arg("build");
+    let out = ok(&mut build);
+    let text = stdout(&out);
+    assert!(text.contains("PASS  test.unique_spend_customer_id"), "{text}");
+    let spend = read(&dir.join("lake"), c360_lake::Layer::Gold, "spend");
+    assert_eq!(spend.iter().map(|b| b.num_rows()).sum::<usize>(), 50);
+    assert!(dir.join("target/run_results.json").is_file());
+
+    // `c360 test` alone re-runs only the tests against the built tables.
+    let mut test = Command::new(BIN);
+    test.arg("--config").arg(dir.join("c360.toml")).arg("test");
+    let text = stdout(&ok(&mut test));
+    assert!(text.contains("PASS") && !text.contains("model.spend"), "{text}");
+
+    // A broken model fails the run, names itself, and skips what depends on it.
+    std::fs::write(dir.join("models/silver/stg_tx.sql"), "select no_such_column from {{ source('bronze', 'transactions') }}").unwrap();
+    let mut run = Command::new(BIN);
+    let out = run.arg("--config").arg(dir.join("c360.toml")).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("ERROR model.stg_tx") && text.contains("SKIP  model.spend"), "{text}");
+}
