@@ -63,6 +63,10 @@ pub enum LakeError {
         /// What failed.
         message: String,
     },
+    /// A SQL statement given to [`crate::Lake::query`] that failed to plan or run, or that
+    /// would write (queries are read-only).
+    #[error("query failed: {0}")]
+    Query(String),
     /// A misuse of this crate's API (our bug, not the user's).
     #[error("internal error: {0}")]
     Internal(String),

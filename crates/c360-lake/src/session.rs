@@ -21,6 +21,25 @@ use crate::{Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
 const DEFAULT_CATALOG: &str = "datafusion";
 
 impl Lake {
+    /// Runs one read-only SQL statement over every table of the lake, addressed as
+    /// `layer.table` (`SELECT * FROM gold.dim_customer`), and returns at most `limit` rows.
+    /// DDL, DML and `SET` statements are refused.
+    pub async fn query(&self, sql: &str, limit: Option<usize>) -> Result<Vec<RecordBatch>> {
+        use deltalake::datafusion::execution::context::SQLOptions;
+        let ctx = SessionContext::new();
+        self.register_all(&ctx).await?;
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let query_err = |e: deltalake::datafusion::error::DataFusionError| LakeError::Query(e.to_string());
+        let mut frame = ctx.sql_with_options(sql, read_only).await.map_err(query_err)?;
+        if let Some(limit) = limit {
+            frame = frame.limit(0, Some(limit)).map_err(query_err)?;
+        }
+        frame.collect().await.map_err(query_err)
+    }
+
     /// Registers every existing Delta table of the lake in `ctx` as `<layer>.<name>` (schemas
     /// `bronze`, `silver` and `gold` of the default catalog are created, even when empty, so
     /// later registrations and `CREATE VIEW`s have somewhere to go). Returns the registered

@@ -58,6 +58,8 @@ pub enum Command {
     Build(RunArgs),
     /// Render the project's models and tests to SQL and write target/manifest.json
     Compile(CompileArgs),
+    /// Run a read-only SQL query over the lake's tables (`layer.table`)
+    Query(QueryArgs),
     /// List the project's models, seeds, sources and tests (after selection)
     Ls(LsArgs),
 }
@@ -189,4 +191,26 @@ pub struct TablesArgs {
     /// Also compute an order-independent content hash of every table (reads all data)
     #[arg(long)]
     pub hash: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryOutput {
+    /// An aligned text table
+    Table,
+    /// CSV with a header row
+    Csv,
+    /// A JSON array of objects
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL statement, e.g. "SELECT count(*) FROM bronze.transactions"
+    pub sql: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = QueryOutput::Table)]
+    pub format: QueryOutput,
+    /// At most this many rows (0: no limit)
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
 }

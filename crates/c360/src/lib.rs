@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Run),
         Command::Build(args) => commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Build),
         Command::Test(args) => commands::execute::test(&settings, &runtime, args),
+        Command::Query(args) => commands::query::run(&settings, &runtime, args),
         Command::Compile(args) => commands::compile::run(&settings, args),
         Command::Ls(args) => commands::ls::run(&settings, args),
     }

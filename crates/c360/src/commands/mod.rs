@@ -6,6 +6,7 @@ pub mod generate;
 pub mod load;
 pub mod ls;
 mod project;
+pub mod query;
 pub mod simulate;
 pub mod tables;
 mod write;

@@ -4,7 +4,7 @@ use crate::common::BIN;
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [&[][..], &["generate"], &["simulate"], &["load"], &["tables"], &["run"], &["test"], &["build"], &["compile"], &["ls"]] {
+    for cmd in [&[][..], &["generate"], &["simulate"], &["load"], &["tables"], &["run"], &["test"], &["build"], &["compile"], &["ls"], &["query"]] {
         let out = Command::new(BIN).args(cmd).arg("--help").output().unwrap();
         assert!(out.status.success(), "{cmd:?}");
         let text = String::from_utf8_lossy(&out.stdout);

@@ -7,3 +7,4 @@ mod help;
 mod interop;
 mod load;
 mod project;
+mod query;
