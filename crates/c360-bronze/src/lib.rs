@@ -211,7 +211,11 @@ mod tests {
         );
         assert_eq!(BronzeTable::Customers.schema().fields().len(), 16);
         assert_eq!(
-            BronzeTable::Customers.schema().field_with_name("credit_limit").unwrap().data_type(),
+            BronzeTable::Customers
+                .schema()
+                .field_with_name("credit_limit")
+                .unwrap()
+                .data_type(),
             &money_type()
         );
         for t in BronzeTable::ALL {
@@ -223,7 +227,10 @@ mod tests {
 
     #[test]
     fn table_names_parse_case_insensitively() {
-        assert_eq!(BronzeTable::from_name(" Customers "), Some(BronzeTable::Customers));
+        assert_eq!(
+            BronzeTable::from_name(" Customers "),
+            Some(BronzeTable::Customers)
+        );
         assert_eq!(BronzeTable::from_name("nope"), None);
     }
 }

@@ -56,7 +56,9 @@ impl Lake {
         let Some(table) = self.open(layer, name).await? else {
             return Ok(None);
         };
-        let state = table.snapshot().map_err(|e| LakeError::delta(layer, name, e))?;
+        let state = table
+            .snapshot()
+            .map_err(|e| LakeError::delta(layer, name, e))?;
         let log_store = table.log_store();
         let mut files = state.snapshot().file_views(log_store.as_ref(), None);
         let (mut rows, mut count, mut bytes) = (0u64, 0u64, 0u64);

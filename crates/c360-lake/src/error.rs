@@ -12,7 +12,9 @@ pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
     /// A table name that is not a single `[A-Za-z_][A-Za-z0-9_]*` segment.
-    #[error("invalid table name '{name}': use letters, digits and '_' (not starting with a digit)")]
+    #[error(
+        "invalid table name '{name}': use letters, digits and '_' (not starting with a digit)"
+    )]
     InvalidTableName {
         /// The rejected name.
         name: String,

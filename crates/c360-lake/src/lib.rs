@@ -13,9 +13,13 @@
 //!   [`TableWriter::commit`] writes one Delta commit. A crash before that leaves the table
 //!   exactly at its previous version. Writes can carry an idempotency key (a Delta `txn`
 //!   action), so a retried load or simulation is applied once.
+//! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
+//!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
+//!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). DataFusion
+//!   is re-exported as [`datafusion`], so other crates use the same version without delta-rs.
 //!
 //! What it is not for: deciding what rows mean (that is the generator, the loader and the
-//! model engine) or running SQL over the lake (the model engine owns the DataFusion session).
+//! model engine) or planning model runs (the model engine owns its session and its SQL).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -178,7 +182,8 @@ impl Lake {
         let mut best: Option<(i64, serde_json::Value)> = None;
         while let Some(info) = history.next().await {
             let info = info.map_err(|e| LakeError::delta(layer, name, e))?;
-            let (Some(value), Some(version)) = (info.info.get(key), info.info.get(COMMIT_VERSION_KEY))
+            let (Some(value), Some(version)) =
+                (info.info.get(key), info.info.get(COMMIT_VERSION_KEY))
             else {
                 continue;
             };
@@ -199,9 +204,7 @@ const COMMIT_VERSION_KEY: &str = "c360.readVersion";
 fn validate_table_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if ok {
         Ok(())

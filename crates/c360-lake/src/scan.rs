@@ -73,7 +73,8 @@ impl Lake {
                         .map(|f| SortField::new(f.data_type().clone()))
                         .collect();
                     converter.insert(
-                        RowConverter::new(fields).map_err(|e| LakeError::Internal(e.to_string()))?,
+                        RowConverter::new(fields)
+                            .map_err(|e| LakeError::Internal(e.to_string()))?,
                     )
                 }
             };
@@ -92,4 +93,3 @@ impl Lake {
         Ok((rows, format!("{sum_hi:032x}{sum_lo:032x}")))
     }
 }
-

@@ -32,8 +32,12 @@ impl Lake {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let query_err = |e: deltalake::datafusion::error::DataFusionError| LakeError::Query(e.to_string());
-        let mut frame = ctx.sql_with_options(sql, read_only).await.map_err(query_err)?;
+        let query_err =
+            |e: deltalake::datafusion::error::DataFusionError| LakeError::Query(e.to_string());
+        let mut frame = ctx
+            .sql_with_options(sql, read_only)
+            .await
+            .map_err(query_err)?;
         if let Some(limit) = limit {
             frame = frame.limit(0, Some(limit)).map_err(query_err)?;
         }
@@ -57,7 +61,12 @@ impl Lake {
 
     /// Registers (or re-registers, replacing an earlier registration) table `layer.name` at its
     /// latest version in `ctx`. Returns `false` when the table does not exist.
-    pub async fn register_table(&self, ctx: &SessionContext, layer: Layer, name: &str) -> Result<bool> {
+    pub async fn register_table(
+        &self,
+        ctx: &SessionContext,
+        layer: Layer,
+        name: &str,
+    ) -> Result<bool> {
         ensure_schemas(ctx)?;
         let Some(table) = self.open(layer, name).await? else {
             return Ok(false);
@@ -89,7 +98,11 @@ impl Lake {
     ) -> Result<WriteOutcome> {
         let source = stream.schema();
         let target = delta_compatible(&source);
-        let mut writer = self.writer(layer, name, target.clone()).mode(mode).begin().await?;
+        let mut writer = self
+            .writer(layer, name, target.clone())
+            .mode(mode)
+            .begin()
+            .await?;
         let mut sink = writer.file_sink()?;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| LakeError::Read {
@@ -108,9 +121,9 @@ impl Lake {
 
 /// Creates the `bronze`, `silver` and `gold` schemas in the default catalog when missing.
 fn ensure_schemas(ctx: &SessionContext) -> Result<()> {
-    let catalog = ctx
-        .catalog(DEFAULT_CATALOG)
-        .ok_or_else(|| LakeError::Internal(format!("session has no '{DEFAULT_CATALOG}' catalog")))?;
+    let catalog = ctx.catalog(DEFAULT_CATALOG).ok_or_else(|| {
+        LakeError::Internal(format!("session has no '{DEFAULT_CATALOG}' catalog"))
+    })?;
     for layer in Layer::ALL {
         if catalog.schema(layer.name()).is_none() {
             catalog
@@ -130,7 +143,9 @@ fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
             let ty = match f.data_type() {
                 DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
                 DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
-                DataType::Timestamp(_, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+                DataType::Timestamp(_, tz) => {
+                    DataType::Timestamp(TimeUnit::Microsecond, tz.clone())
+                }
                 DataType::Date64 => DataType::Date32,
                 other => other.clone(),
             };

@@ -117,7 +117,9 @@ impl TableWriterBuilder<'_> {
         let mut applied = BTreeSet::new();
         let mut replace_schema = false;
         if let Some(table) = &table {
-            let state = table.snapshot().map_err(|e| LakeError::delta(layer, &name, e))?;
+            let state = table
+                .snapshot()
+                .map_err(|e| LakeError::delta(layer, &name, e))?;
             let current: arrow::datatypes::Schema = state
                 .schema()
                 .as_ref()
@@ -182,7 +184,11 @@ fn schema_differs(current: &arrow::datatypes::Schema, wanted: &SchemaRef) -> Opt
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Some(format!("table has ({}), data has ({})", show(&have), show(&want)))
+    Some(format!(
+        "table has ({}), data has ({})",
+        show(&have),
+        show(&want)
+    ))
 }
 
 /// An open, uncommitted write to one table. See the module docs for the protocol.
@@ -271,7 +277,10 @@ impl TableWriter {
         let rows_written: u64 = staged.values().map(|s| s.rows).sum();
         let adds: Vec<Add> = staged.into_values().flat_map(|s| s.adds).collect();
         let files_added = adds.len();
-        let read_version = table.as_ref().and_then(|t| t.version()).map_or(-1, |v| v as i64);
+        let read_version = table
+            .as_ref()
+            .and_then(|t| t.version())
+            .map_or(-1, |v| v as i64);
 
         let txns: Vec<Transaction> = idempotency
             .into_iter()
@@ -288,7 +297,10 @@ impl TableWriter {
 
         let Some(table) = table else {
             // First write: create the table and add its files in the same commit.
-            let columns: StructType = schema.as_ref().try_into_kernel().map_err(|e| delta_err(e.into()))?;
+            let columns: StructType = schema
+                .as_ref()
+                .try_into_kernel()
+                .map_err(|e| delta_err(e.into()))?;
             let table = deltalake::DeltaTableBuilder::from_url(url)
                 .and_then(|b| b.build())
                 .map_err(delta_err)?;
@@ -319,9 +331,15 @@ impl TableWriter {
                 files_removed += 1;
             }
             if replace_schema {
-                let columns: StructType =
-                    schema.as_ref().try_into_kernel().map_err(|e| delta_err(e.into()))?;
-                let metadata = state.metadata().clone().with_schema(&columns).map_err(|e| delta_err(e.into()))?;
+                let columns: StructType = schema
+                    .as_ref()
+                    .try_into_kernel()
+                    .map_err(|e| delta_err(e.into()))?;
+                let metadata = state
+                    .metadata()
+                    .clone()
+                    .with_schema(&columns)
+                    .map_err(|e| delta_err(e.into()))?;
                 actions.push(Action::Metadata(metadata));
             }
         }
@@ -337,7 +355,7 @@ impl TableWriter {
             .with_actions(actions)
             .build(Some(state), table.log_store(), operation)
             .await
-            .map_err(|e| delta_err(e.into()))?;
+            .map_err(delta_err)?;
         Ok(WriteOutcome {
             version: finalized.version(),
             rows_written,

@@ -24,7 +24,13 @@ pub struct GlobalArgs {
     pub lake: Option<PathBuf>,
 
     /// Project file to read settings from
-    #[arg(long, global = true, env = "C360_CONFIG", value_name = "FILE", default_value = "c360.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "C360_CONFIG",
+        value_name = "FILE",
+        default_value = "c360.toml"
+    )]
     pub config: PathBuf,
 
     /// Worker threads [default: number of cores]

@@ -44,8 +44,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => commands::simulate::run(&settings, &runtime, args),
         Command::Load(args) => commands::load::run(&settings, &runtime, args),
         Command::Tables(args) => commands::tables::run(&settings, &runtime, args),
-        Command::Run(args) => commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Run),
-        Command::Build(args) => commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Build),
+        Command::Run(args) => {
+            commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Run)
+        }
+        Command::Build(args) => {
+            commands::execute::run(&settings, &runtime, args, commands::execute::Scope::Build)
+        }
         Command::Test(args) => commands::execute::test(&settings, &runtime, args),
         Command::Query(args) => commands::query::run(&settings, &runtime, args),
         Command::Compile(args) => commands::compile::run(&settings, args),

@@ -25,7 +25,11 @@ fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     .unwrap()
 }
 
-async fn write(lake: &Lake, mode: WriteMode, parts: Vec<Vec<RecordBatch>>) -> c360_lake::WriteOutcome {
+async fn write(
+    lake: &Lake,
+    mode: WriteMode,
+    parts: Vec<Vec<RecordBatch>>,
+) -> c360_lake::WriteOutcome {
     let mut writer = lake
         .writer(Layer::Bronze, "things", schema())
         .mode(mode)
@@ -46,16 +50,32 @@ async fn write(lake: &Lake, mode: WriteMode, parts: Vec<Vec<RecordBatch>>) -> c3
 async fn append_then_overwrite_keeps_history() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
-    let first = write(&lake, WriteMode::Append, vec![vec![batch(0..10)], vec![batch(10..15)]]).await;
-    assert_eq!((first.version, first.rows_written, first.files_added), (0, 15, 2));
+    let first = write(
+        &lake,
+        WriteMode::Append,
+        vec![vec![batch(0..10)], vec![batch(10..15)]],
+    )
+    .await;
+    assert_eq!(
+        (first.version, first.rows_written, first.files_added),
+        (0, 15, 2)
+    );
     let second = write(&lake, WriteMode::Append, vec![vec![batch(15..20)]]).await;
     assert_eq!(second.version, 1);
-    let info = lake.table_info(Layer::Bronze, "things").await.unwrap().unwrap();
+    let info = lake
+        .table_info(Layer::Bronze, "things")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((info.version, info.rows, info.files), (1, 20, 3));
 
     let third = write(&lake, WriteMode::Overwrite, vec![vec![batch(100..103)]]).await;
     assert_eq!((third.version, third.files_removed), (2, 3));
-    let info = lake.table_info(Layer::Bronze, "things").await.unwrap().unwrap();
+    let info = lake
+        .table_info(Layer::Bronze, "things")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((info.version, info.rows), (2, 3));
 
     // Time travel: version 1 is still readable with its 20 rows.
@@ -73,10 +93,24 @@ async fn content_hash_ignores_layout_but_not_content() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let c = tempfile::tempdir().unwrap();
-    let (la, lb, lc) = (Lake::new(a.path()), Lake::new(b.path()), Lake::new(c.path()));
+    let (la, lb, lc) = (
+        Lake::new(a.path()),
+        Lake::new(b.path()),
+        Lake::new(c.path()),
+    );
     write(&la, WriteMode::Append, vec![vec![batch(0..50)]]).await;
-    write(&lb, WriteMode::Append, vec![vec![batch(25..50)], vec![batch(0..25)]]).await;
-    write(&lc, WriteMode::Append, vec![vec![batch(0..49)], vec![batch(50..51)]]).await;
+    write(
+        &lb,
+        WriteMode::Append,
+        vec![vec![batch(25..50)], vec![batch(0..25)]],
+    )
+    .await;
+    write(
+        &lc,
+        WriteMode::Append,
+        vec![vec![batch(0..49)], vec![batch(50..51)]],
+    )
+    .await;
     let ha = la.content_hash(Layer::Bronze, "things").await.unwrap();
     let hb = lb.content_hash(Layer::Bronze, "things").await.unwrap();
     let hc = lc.content_hash(Layer::Bronze, "things").await.unwrap();
@@ -122,7 +156,11 @@ async fn appending_a_different_schema_is_an_error_and_changes_nothing() {
         .expect("schema mismatch");
     assert!(matches!(err, LakeError::SchemaMismatch { .. }), "{err}");
     assert!(err.to_string().contains("bronze.things"));
-    let info = lake.table_info(Layer::Bronze, "things").await.unwrap().unwrap();
+    let info = lake
+        .table_info(Layer::Bronze, "things")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((info.version, info.rows), (0, 5));
 }
 
@@ -132,15 +170,26 @@ async fn an_uncommitted_write_is_invisible() {
     let lake = Lake::new(dir.path());
     write(&lake, WriteMode::Append, vec![vec![batch(0..5)]]).await;
     {
-        let writer = lake.writer(Layer::Bronze, "things", schema()).begin().await.unwrap();
+        let writer = lake
+            .writer(Layer::Bronze, "things", schema())
+            .begin()
+            .await
+            .unwrap();
         let mut sink = writer.file_sink().unwrap();
         sink.write(batch(5..500)).await.unwrap();
         let _files = sink.finish().await.unwrap();
         // dropped without commit
     }
-    let info = lake.table_info(Layer::Bronze, "things").await.unwrap().unwrap();
+    let info = lake
+        .table_info(Layer::Bronze, "things")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((info.version, info.rows), (0, 5));
-    assert_eq!(lake.content_hash(Layer::Bronze, "things").await.unwrap().0, 5);
+    assert_eq!(
+        lake.content_hash(Layer::Bronze, "things").await.unwrap().0,
+        5
+    );
 }
 
 #[tokio::test]
@@ -175,5 +224,9 @@ async fn commit_metadata_is_readable_latest_first() {
 #[tokio::test]
 async fn listing_an_empty_lake_is_empty() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(Lake::new(dir.path().join("nothing")).list_tables().await.unwrap().is_empty());
+    assert!(Lake::new(dir.path().join("nothing"))
+        .list_tables()
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -124,14 +124,18 @@ async fn try_model(
         .and_then(|c| c.full_refresh)
         .unwrap_or(full_refresh);
     match materialized {
-        Materialization::Ephemeral => Ok(Outcome::success("ephemeral: inlined into its dependents")),
+        Materialization::Ephemeral => {
+            Ok(Outcome::success("ephemeral: inlined into its dependents"))
+        }
         Materialization::View => {
             let (layer, name) = target(node)?;
             let view = ctx.sql(sql()?).await?.into_view();
             let reference = TableReference::partial(layer.name(), name.as_str());
             ctx.deregister_table(reference.clone())?;
             ctx.register_table(reference, view)?;
-            Ok(Outcome::success(format!("created view {relation} (in this session only)")))
+            Ok(Outcome::success(format!(
+                "created view {relation} (in this session only)"
+            )))
         }
         Materialization::Table | Materialization::Append => {
             let (layer, name) = target(node)?;
@@ -173,7 +177,9 @@ pub(crate) async fn load_seed(
             .ok_or_else(|| Failure::Other(format!("seed path {} is not UTF-8", path.display())))?;
         let frame = ctx.read_csv(path, CsvReadOptions::new()).await?;
         let stream = frame.execute_stream().await?;
-        let out = lake.write_stream(layer, &name, WriteMode::Overwrite, stream).await?;
+        let out = lake
+            .write_stream(layer, &name, WriteMode::Overwrite, stream)
+            .await?;
         lake.register_table(ctx, layer, &name).await?;
         let relation = format!("{layer}.{name}");
         Ok::<_, Failure>(Outcome::written(&relation, "loaded", &out))

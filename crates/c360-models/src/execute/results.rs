@@ -25,7 +25,10 @@ pub enum NodeStatus {
 impl NodeStatus {
     /// Whether descendants may run after this outcome.
     pub fn is_ok(self) -> bool {
-        matches!(self, NodeStatus::Success | NodeStatus::Pass | NodeStatus::Warn)
+        matches!(
+            self,
+            NodeStatus::Success | NodeStatus::Pass | NodeStatus::Warn
+        )
     }
 }
 

@@ -79,7 +79,11 @@ impl Runner {
         let ctx = SessionContext::new();
         self.lake.register_all(&ctx).await?;
 
-        let mut scheduler = self.manifest.dag().subgraph(&self.options.selected).scheduler();
+        let mut scheduler = self
+            .manifest
+            .dag()
+            .subgraph(&self.options.selected)
+            .scheduler();
         let mut results: BTreeMap<String, NodeResult> = BTreeMap::new();
         loop {
             let ready = scheduler.ready();

@@ -50,7 +50,13 @@ async fn write_bronze(lake: &Lake) {
             Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5])),
             Arc::new(Int64Array::from(vec![10, 10, 11, 12, 12])),
             Arc::new(Float64Array::from(vec![5.0, 7.5, 2.5, 1.0, -1.0])),
-            Arc::new(StringArray::from(vec!["ok", "ok", "refunded", "chargeback", "ok"])),
+            Arc::new(StringArray::from(vec![
+                "ok",
+                "ok",
+                "refunded",
+                "chargeback",
+                "ok",
+            ])),
         ],
     )
     .unwrap();
@@ -137,11 +143,28 @@ async fn a_project_runs_end_to_end() {
     );
     assert!(!results.success);
     let broken = results.get("model.broken").unwrap();
-    assert!(broken.message.contains("no_such_column"), "{}", broken.message);
-    assert!(results.get("model.after_broken").unwrap().message.contains("model.broken"));
+    assert!(
+        broken.message.contains("no_such_column"),
+        "{}",
+        broken.message
+    );
+    assert!(results
+        .get("model.after_broken")
+        .unwrap()
+        .message
+        .contains("model.broken"));
     assert_eq!(results.get("model.stg_tx").unwrap().rows_affected, Some(4));
-    assert_eq!(results.get("seed.status_codes").unwrap().rows_affected, Some(3));
-    assert_eq!(results.get("test.accepted_values_stg_tx_status").unwrap().failures, Some(1));
+    assert_eq!(
+        results.get("seed.status_codes").unwrap().rows_affected,
+        Some(3)
+    );
+    assert_eq!(
+        results
+            .get("test.accepted_values_stg_tx_status")
+            .unwrap()
+            .failures,
+        Some(1)
+    );
 
     // Tables are in the lake; the view and the failed models are not.
     let tables: Vec<String> = lake
@@ -161,7 +184,11 @@ async fn a_project_runs_end_to_end() {
         ]
     );
     assert_eq!(
-        query(&lake, "select * from gold.customer_spend order by customer_id").await,
+        query(
+            &lake,
+            "select * from gold.customer_spend order by customer_id"
+        )
+        .await,
         "\
 +-------------+-------+--------------+
 | customer_id | spend | transactions |
@@ -182,7 +209,14 @@ async fn a_project_runs_end_to_end() {
     assert_eq!(statuses(&again), statuses(&results));
     assert_eq!(without_timings(&target.join("run_results.json")), first);
     // Tables were overwritten, not appended to.
-    assert_eq!(lake.table_info(Layer::Silver, "stg_tx").await.unwrap().unwrap().rows, 4);
+    assert_eq!(
+        lake.table_info(Layer::Silver, "stg_tx")
+            .await
+            .unwrap()
+            .unwrap()
+            .rows,
+        4
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,8 +234,15 @@ async fn a_selection_runs_only_its_nodes_and_views_serve_their_tests() {
         [("model.status_summary", NodeStatus::Success)]
     );
     assert!(results.success);
-    assert_eq!(results.get("model.status_summary").unwrap().rows_affected, None);
-    assert!(lake.table_info(Layer::Gold, "status_summary").await.unwrap().is_none());
+    assert_eq!(
+        results.get("model.status_summary").unwrap().rows_affected,
+        None
+    );
+    assert!(lake
+        .table_info(Layer::Gold, "status_summary")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

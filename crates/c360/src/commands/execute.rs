@@ -32,8 +32,16 @@ impl Scope {
     }
 }
 
-pub fn run(settings: &Settings, runtime: &Runtime, args: RunArgs, scope: Scope) -> anyhow::Result<ExitCode> {
-    let RunArgs { selection, full_refresh } = args;
+pub fn run(
+    settings: &Settings,
+    runtime: &Runtime,
+    args: RunArgs,
+    scope: Scope,
+) -> anyhow::Result<ExitCode> {
+    let RunArgs {
+        selection,
+        full_refresh,
+    } = args;
     execute(settings, runtime, &selection, full_refresh, scope)
 }
 
@@ -98,5 +106,9 @@ fn execute(
         results.results.len(),
         runner.target_dir().join("run_results.json").display()
     );
-    Ok(if results.success { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if results.success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

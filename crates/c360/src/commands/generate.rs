@@ -36,7 +36,11 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
         clean,
         dirt_rates,
     } = args;
-    let mut dirt = if clean { DirtRates::clean() } else { DirtRates::default() };
+    let mut dirt = if clean {
+        DirtRates::clean()
+    } else {
+        DirtRates::default()
+    };
     for spec in &dirt_rates {
         let (kind, rate) = spec
             .split_once('=')
@@ -67,7 +71,11 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
     let (customer_batch, customer_stats) = generator.customers();
     let customers_outcome = runtime.block_on(async {
         let mut writer = lake
-            .writer(Layer::Bronze, BronzeTable::Customers.name(), BronzeTable::Customers.schema())
+            .writer(
+                Layer::Bronze,
+                BronzeTable::Customers.name(),
+                BronzeTable::Customers.schema(),
+            )
             .mode(WriteMode::Overwrite)
             .commit_metadata(GENERATOR_STATE_KEY, state_json.clone())
             .begin()
@@ -77,16 +85,25 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
     })?;
 
     let mut writer = runtime.block_on(
-        lake.writer(Layer::Bronze, BronzeTable::Transactions.name(), BronzeTable::Transactions.schema())
-            .mode(WriteMode::Overwrite)
-            .commit_metadata(GENERATOR_STATE_KEY, state_json)
-            .begin(),
+        lake.writer(
+            Layer::Bronze,
+            BronzeTable::Transactions.name(),
+            BronzeTable::Transactions.schema(),
+        )
+        .mode(WriteMode::Overwrite)
+        .commit_metadata(GENERATOR_STATE_KEY, state_json)
+        .begin(),
     )?;
     let chunks = generator.num_chunks();
     let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
-    let chunk_stats = write_chunks(runtime, &mut writer, chunks, settings.threads, &bar, |chunk, sink| {
-        generator.transaction_chunk(chunk, sink)
-    })?;
+    let chunk_stats = write_chunks(
+        runtime,
+        &mut writer,
+        chunks,
+        settings.threads,
+        &bar,
+        |chunk, sink| generator.transaction_chunk(chunk, sink),
+    )?;
     bar.finish_and_clear();
     let txn_outcome = runtime.block_on(writer.commit())?;
     let txn_stats = sum_stats(chunk_stats);

@@ -57,20 +57,29 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Re
     for path in &files {
         match content_key(path) {
             Ok(key) => keyed.push((path.clone(), key)),
-            Err(e) => results.push((path.display().to_string(), FileResult::Failed(format!("{e:#}")))),
+            Err(e) => results.push((
+                path.display().to_string(),
+                FileResult::Failed(format!("{e:#}")),
+            )),
         }
     }
 
     let (mut data, mut rejects) = runtime.block_on(async {
         let mut data = lake.writer(Layer::Bronze, table.name(), table.schema());
-        let mut rejects = lake.writer(Layer::Bronze, table.rejected_table_name(), rejected_schema());
+        let mut rejects = lake.writer(
+            Layer::Bronze,
+            table.rejected_table_name(),
+            rejected_schema(),
+        );
         for (_, key) in &keyed {
             data = data.idempotency_key(key.clone(), 1);
             rejects = rejects.idempotency_key(key.clone(), 1);
         }
         let meta = serde_json::json!({ "load_id": load_id, "files": files.len() });
         Ok::<_, LakeError>((
-            data.commit_metadata("c360.load", meta.clone()).begin().await?,
+            data.commit_metadata("c360.load", meta.clone())
+                .begin()
+                .await?,
             rejects.commit_metadata("c360.load", meta).begin().await?,
         ))
     })?;
@@ -152,7 +161,9 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Re
                 );
             }
             FileResult::AlreadyLoaded => {
-                println!("{name}: already loaded (same content); skipped — use --force to load again")
+                println!(
+                    "{name}: already loaded (same content); skipped — use --force to load again"
+                )
             }
             FileResult::Failed(e) => {
                 failed += 1;
@@ -185,7 +196,8 @@ fn describe_reasons(reasons: &BTreeMap<String, u64>) -> String {
 
 /// `c360.load:<sha256 of the file's bytes>`.
 fn content_key(path: &Path) -> anyhow::Result<String> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -19,10 +19,13 @@ pub struct Compiled {
 /// Loads the project beside `c360.toml`, compiles it with the `--var` overrides and applies
 /// `--select`/`--exclude` (no `--select` means every model, seed and test).
 pub fn compile_project(settings: &Settings, selection: &SelectionArgs) -> anyhow::Result<Compiled> {
-    let SelectionArgs { select: include, exclude, vars } = selection;
-    let project = Project::load(&settings.project_dir).with_context(|| {
-        format!("loading the project in {}", settings.project_dir.display())
-    })?;
+    let SelectionArgs {
+        select: include,
+        exclude,
+        vars,
+    } = selection;
+    let project = Project::load(&settings.project_dir)
+        .with_context(|| format!("loading the project in {}", settings.project_dir.display()))?;
     let vars = parse_vars(vars)?;
     let lake = Lake::new(&settings.lake);
     // A model compiles incrementally when its table already exists (dbt's is_incremental()).
@@ -32,7 +35,11 @@ pub fn compile_project(settings: &Settings, selection: &SelectionArgs) -> anyhow
             .any(|layer| lake.table_path(layer, model).join("_delta_log").is_dir())
     };
     let manifest = compile(&project, &vars, &exists)?;
-    let selected = select(&manifest, &parse_selectors(include)?, &parse_selectors(exclude)?)?;
+    let selected = select(
+        &manifest,
+        &parse_selectors(include)?,
+        &parse_selectors(exclude)?,
+    )?;
     Ok(Compiled {
         project,
         manifest,

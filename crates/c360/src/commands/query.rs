@@ -17,10 +17,16 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: QueryArgs) -> anyhow::R
     let mut out = stdout.lock();
     match format {
         QueryOutput::Table => {
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&batches)?)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(&batches)?
+            )?;
         }
         QueryOutput::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for batch in &batches {
                 writer.write(batch)?;
             }

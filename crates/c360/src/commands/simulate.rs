@@ -28,15 +28,19 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     let lake = Lake::new(&settings.lake);
     let started = Instant::now();
     let (_, state) = runtime
-        .block_on(lake.latest_commit_metadata(Layer::Bronze, BronzeTable::Transactions.name(), GENERATOR_STATE_KEY))?
+        .block_on(lake.latest_commit_metadata(
+            Layer::Bronze,
+            BronzeTable::Transactions.name(),
+            GENERATOR_STATE_KEY,
+        ))?
         .with_context(|| {
             format!(
                 "no generated history in {}: simulate continues what `c360 generate` made",
                 settings.lake.display()
             )
         })?;
-    let state: GeneratorState =
-        serde_json::from_value(state).context("reading the generator state stored in bronze.transactions")?;
+    let state: GeneratorState = serde_json::from_value(state)
+        .context("reading the generator state stored in bronze.transactions")?;
     let generator = Generator::new(state.config.clone())?;
     let simulation = generator.try_simulate_after(state.history_end, days)?;
     let new_end = simulation.new_end_date();
@@ -50,7 +54,11 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     let (customer_batch, customer_stats) = simulation.customers();
     let customers_outcome = runtime.block_on(async {
         let mut writer = lake
-            .writer(Layer::Bronze, BronzeTable::Customers.name(), BronzeTable::Customers.schema())
+            .writer(
+                Layer::Bronze,
+                BronzeTable::Customers.name(),
+                BronzeTable::Customers.schema(),
+            )
             .mode(WriteMode::Append)
             .idempotency_key(SIMULATE_APP_ID, window_version)
             .begin()
@@ -63,11 +71,15 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     })?;
 
     let mut writer = runtime.block_on(
-        lake.writer(Layer::Bronze, BronzeTable::Transactions.name(), BronzeTable::Transactions.schema())
-            .mode(WriteMode::Append)
-            .idempotency_key(SIMULATE_APP_ID, window_version)
-            .commit_metadata(GENERATOR_STATE_KEY, new_state)
-            .begin(),
+        lake.writer(
+            Layer::Bronze,
+            BronzeTable::Transactions.name(),
+            BronzeTable::Transactions.schema(),
+        )
+        .mode(WriteMode::Append)
+        .idempotency_key(SIMULATE_APP_ID, window_version)
+        .commit_metadata(GENERATOR_STATE_KEY, new_state)
+        .begin(),
     )?;
     anyhow::ensure!(
         !writer.is_applied(SIMULATE_APP_ID),
@@ -75,9 +87,14 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     );
     let chunks = simulation.num_chunks();
     let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
-    let chunk_stats = write_chunks(runtime, &mut writer, chunks, settings.threads, &bar, |chunk, sink| {
-        simulation.transaction_chunk(chunk, sink)
-    })?;
+    let chunk_stats = write_chunks(
+        runtime,
+        &mut writer,
+        chunks,
+        settings.threads,
+        &bar,
+        |chunk, sink| simulation.transaction_chunk(chunk, sink),
+    )?;
     bar.finish_and_clear();
     let txn_outcome = runtime.block_on(writer.commit())?;
 

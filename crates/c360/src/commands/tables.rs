@@ -35,7 +35,10 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: TablesArgs) -> anyhow::
         }
         OutputFormat::Table => {
             if tables.is_empty() {
-                println!("no tables in {} (run `c360 generate` or `c360 load`)", settings.lake.display());
+                println!(
+                    "no tables in {} (run `c360 generate` or `c360 load`)",
+                    settings.lake.display()
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             println!(

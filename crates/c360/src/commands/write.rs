@@ -22,10 +22,12 @@ pub fn write_chunks<S, F>(
 ) -> Result<Vec<S>, LakeError>
 where
     S: Send,
-    F: Fn(usize, &mut dyn FnMut(RecordBatch) -> Result<(), LakeError>) -> Result<S, LakeError> + Sync,
+    F: Fn(usize, &mut dyn FnMut(RecordBatch) -> Result<(), LakeError>) -> Result<S, LakeError>
+        + Sync,
 {
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, c360_lake::StagedFiles, S)>> = Mutex::new(Vec::with_capacity(chunks));
+    let done: Mutex<Vec<(usize, c360_lake::StagedFiles, S)>> =
+        Mutex::new(Vec::with_capacity(chunks));
     let writer_ref: &TableWriter = writer;
     let worker = || -> Result<(), LakeError> {
         loop {
@@ -36,7 +38,9 @@ where
             let mut sink = writer_ref.file_sink()?;
             let stats = make(chunk, &mut |batch| runtime.block_on(sink.write(batch)))?;
             let staged = runtime.block_on(sink.finish())?;
-            done.lock().expect("no poisoned lock").push((chunk, staged, stats));
+            done.lock()
+                .expect("no poisoned lock")
+                .push((chunk, staged, stats));
             progress.inc(1);
         }
     };

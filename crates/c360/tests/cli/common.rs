@@ -52,7 +52,9 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// All rows of a table (tests use small tables).
 pub fn read(lake: &Path, layer: Layer, name: &str) -> Vec<RecordBatch> {
-    runtime().block_on(Lake::new(lake).read_all(layer, name)).unwrap()
+    runtime()
+        .block_on(Lake::new(lake).read_all(layer, name))
+        .unwrap()
 }
 
 /// (version, rows) of a table from its log.
@@ -64,15 +66,24 @@ pub fn version_and_rows(lake: &Path, layer: Layer, name: &str) -> Option<(u64, u
 }
 
 pub fn content_hash(lake: &Path, layer: Layer, name: &str) -> (u64, String) {
-    runtime().block_on(Lake::new(lake).content_hash(layer, name)).unwrap()
+    runtime()
+        .block_on(Lake::new(lake).content_hash(layer, name))
+        .unwrap()
 }
 
 /// The values of a string column across batches (NULL as None).
 pub fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
     let mut out = Vec::new();
     for b in batches {
-        let col = arrow::compute::cast(b.column_by_name(column).unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
-        let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        let col = arrow::compute::cast(
+            b.column_by_name(column).unwrap(),
+            &arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let col = col
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
         for i in 0..col.len() {
             out.push(col.is_valid(i).then(|| col.value(i).to_string()));
         }

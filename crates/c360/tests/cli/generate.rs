@@ -42,9 +42,14 @@ fn generate_writes_bronze_with_exact_segments_and_every_dirt_kind() {
     let distinct: HashSet<_> = txn_ids.iter().collect();
     assert!(distinct.len() < rows, "duplicates injected");
     let categories = strings(&txns, "merchant_category");
-    assert!(categories.iter().any(|c| c.as_deref().is_none_or(|c| c.trim().is_empty())));
+    assert!(categories
+        .iter()
+        .any(|c| c.as_deref().is_none_or(|c| c.trim().is_empty())));
     let channels: HashSet<_> = strings(&txns, "channel").into_iter().flatten().collect();
-    assert!(channels.len() > 3, "messy channel values present: {channels:?}");
+    assert!(
+        channels.len() > 3,
+        "messy channel values present: {channels:?}"
+    );
     let unknown = strings(&txns, "customer_id")
         .into_iter()
         .flatten()
@@ -52,10 +57,16 @@ fn generate_writes_bronze_with_exact_segments_and_every_dirt_kind() {
         .count();
     assert!(unknown > 0, "unknown customers injected");
     // No transaction after the end date.
-    let end = chrono::NaiveDate::from_ymd_opt(2025, 11, 15).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let end = chrono::NaiveDate::from_ymd_opt(2025, 11, 15)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
     let end_micros = end.and_utc().timestamp_micros();
     for b in &txns {
-        let ts = b.column_by_name("transaction_date").unwrap().as_primitive::<TimestampMicrosecondType>();
+        let ts = b
+            .column_by_name("transaction_date")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
         for i in 0..ts.len() {
             if ts.is_valid(i) {
                 assert!(ts.value(i) < end_micros);
@@ -67,7 +78,11 @@ fn generate_writes_bronze_with_exact_segments_and_every_dirt_kind() {
 #[test]
 fn same_options_give_the_same_data_whatever_the_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
-    let (one, two, other) = (tmp.path().join("one"), tmp.path().join("two"), tmp.path().join("other"));
+    let (one, two, other) = (
+        tmp.path().join("one"),
+        tmp.path().join("two"),
+        tmp.path().join("other"),
+    );
     ok(c360(&one).args(["--threads", "1", "generate", "--customers", "300"]));
     ok(c360(&two).args(["--threads", "2", "generate", "--customers", "300"]));
     ok(c360(&other).args(["generate", "--customers", "300", "--seed", "7"]));
@@ -89,13 +104,22 @@ fn clean_injects_no_dirt() {
     assert_eq!(customers.iter().map(|b| b.num_rows()).sum::<usize>(), 300);
     let txns = read(&lake, Layer::Bronze, "transactions");
     let ids = strings(&txns, "transaction_id");
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "no duplicates");
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        ids.len(),
+        "no duplicates"
+    );
     let channels: HashSet<_> = strings(&txns, "channel").into_iter().flatten().collect();
     let expected: HashSet<String> = ["Online", "In-Store", "Mobile"].map(String::from).into();
     assert_eq!(channels, expected);
     let statuses: HashSet<_> = strings(&txns, "status").into_iter().flatten().collect();
-    assert!(statuses.iter().all(|s| s == "approved" || s == "declined"), "{statuses:?}");
-    assert!(strings(&txns, "merchant_category").iter().all(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty())));
+    assert!(
+        statuses.iter().all(|s| s == "approved" || s == "declined"),
+        "{statuses:?}"
+    );
+    assert!(strings(&txns, "merchant_category")
+        .iter()
+        .all(|c| c.as_deref().is_some_and(|c| !c.trim().is_empty())));
 }
 
 #[test]
@@ -115,7 +139,15 @@ fn generate_replaces_bronze_and_keeps_the_old_version_readable() {
 fn simulate_appends_the_following_days() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = lake_dir(&tmp);
-    ok(c360(&lake).args(["generate", "--customers", "200", "--end-date", "2025-06-30", "--months", "6"]));
+    ok(c360(&lake).args([
+        "generate",
+        "--customers",
+        "200",
+        "--end-date",
+        "2025-06-30",
+        "--months",
+        "6",
+    ]));
     let (_, before) = version_and_rows(&lake, Layer::Bronze, "transactions").unwrap();
     let out = ok(c360(&lake).args(["simulate", "--days", "3"]));
     assert!(stdout(&out).contains("2025-07-03"), "{}", stdout(&out));
@@ -131,13 +163,21 @@ fn simulate_appends_the_following_days() {
     // Ids of the simulated windows never collide with history (duplicates are the injected dirt:
     // the same row re-ingested, so at most a few per thousand).
     let distinct = ids.iter().collect::<HashSet<_>>().len();
-    assert!(ids.len() - distinct < ids.len() / 100, "{} of {}", ids.len() - distinct, ids.len());
+    assert!(
+        ids.len() - distinct < ids.len() / 100,
+        "{} of {}",
+        ids.len() - distinct,
+        ids.len()
+    );
 }
 
 #[test]
 fn simulate_without_a_generated_history_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = c360(&lake_dir(&tmp)).args(["simulate", "--days", "1"]).output().unwrap();
+    let out = c360(&lake_dir(&tmp))
+        .args(["simulate", "--days", "1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("c360 generate"));
 }
@@ -147,7 +187,10 @@ fn a_bad_dirt_rate_is_refused_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = lake_dir(&tmp);
     for bad in ["nonsense=0.1", "duplicate=2", "duplicate"] {
-        let out = c360(&lake).args(["generate", "--customers", "10", "--dirt-rate", bad]).output().unwrap();
+        let out = c360(&lake)
+            .args(["generate", "--customers", "10", "--dirt-rate", bad])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "{bad}");
         assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
     }

@@ -15,20 +15,42 @@ fn bronze_tables_open_in_python_deltalake_and_duckdb_with_the_same_row_counts() 
     ok(c360(&lake).args(["simulate", "--days", "2"]));
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "customer_id,age\nCUST1,abc\n").unwrap();
-    let _ = c360(&lake).args(["load", "customers"]).arg(&bad).output().unwrap();
+    let _ = c360(&lake)
+        .args(["load", "customers"])
+        .arg(&bad)
+        .output()
+        .unwrap();
 
-    let listed: serde_json::Value =
-        serde_json::from_str(&stdout(&ok(c360(&lake).args(["tables", "--format", "json"])))).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&ok(
+        c360(&lake).args(["tables", "--format", "json"])
+    )))
+    .unwrap();
     let ours: BTreeMap<String, u64> = listed
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (format!("{}.{}", t["layer"].as_str().unwrap(), t["name"].as_str().unwrap()), t["rows"].as_u64().unwrap()))
+        .map(|t| {
+            (
+                format!(
+                    "{}.{}",
+                    t["layer"].as_str().unwrap(),
+                    t["name"].as_str().unwrap()
+                ),
+                t["rows"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert!(ours.contains_key("bronze._rejected_customers"), "{ours:?}");
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/interop_check.py");
-    let out = Command::new("python3").arg(script).arg(&lake).output().expect(
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/interop_check.py"
+    );
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&lake)
+        .output()
+        .expect(
         "python3 is needed for the interoperability check (pip install -r requirements-dev.txt)",
     );
     assert!(

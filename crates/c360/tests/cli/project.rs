@@ -5,7 +5,10 @@ use std::process::Command;
 
 use crate::common::*;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../c360-models/tests/fixtures/basic");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../c360-models/tests/fixtures/basic"
+);
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -45,7 +48,10 @@ fn compile_writes_a_byte_stable_manifest() {
     assert!(stdout(&out).contains("Compiled"), "{}", stdout(&out));
     let first = std::fs::read(dir.join("target/manifest.json")).unwrap();
     ok(c360_in(&dir).arg("compile"));
-    assert_eq!(first, std::fs::read(dir.join("target/manifest.json")).unwrap());
+    assert_eq!(
+        first,
+        std::fs::read(dir.join("target/manifest.json")).unwrap()
+    );
     let manifest: serde_json::Value = serde_json::from_slice(&first).unwrap();
     assert!(manifest["nodes"]["model.stg_customers"]["compiled_sql"]
         .as_str()
@@ -65,23 +71,43 @@ fn ls_selects_with_graph_operators_and_exclusions() {
     let all = names(&["--resource-type", "model"]);
     assert!(all.contains(&"model.stg_customers".to_string()), "{all:?}");
     let upstream = names(&["-s", "+dim_customer", "--resource-type", "model"]);
-    assert!(upstream.contains(&"model.stg_customers".to_string()), "{upstream:?}");
+    assert!(
+        upstream.contains(&"model.stg_customers".to_string()),
+        "{upstream:?}"
+    );
     assert!(upstream.contains(&"model.dim_customer".to_string()));
-    let excluded = names(&["-s", "+dim_customer", "--exclude", "stg_customers", "--resource-type", "model"]);
-    assert!(!excluded.contains(&"model.stg_customers".to_string()), "{excluded:?}");
+    let excluded = names(&[
+        "-s",
+        "+dim_customer",
+        "--exclude",
+        "stg_customers",
+        "--resource-type",
+        "model",
+    ]);
+    assert!(
+        !excluded.contains(&"model.stg_customers".to_string()),
+        "{excluded:?}"
+    );
 }
 
 #[test]
 fn a_selector_matching_nothing_and_a_missing_project_are_clear_errors() {
     let (_tmp, dir) = project();
-    let out = c360_in(&dir).args(["ls", "-s", "no_such_model"]).output().unwrap();
+    let out = c360_in(&dir)
+        .args(["ls", "-s", "no_such_model"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_model"));
 
     let empty = tempfile::tempdir().unwrap();
     let out = c360_in(empty.path()).arg("compile").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("c360.toml"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("c360.toml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A two-model project over generated bronze data.
@@ -92,7 +118,10 @@ fn spend_project(dir: &Path) {
         std::fs::write(p, text).unwrap();
     };
     write("c360.toml", "name = \"spend\"\nlake = \"lake\"\n[models.silver]\nmaterialized = \"table\"\n[models.gold]\nmaterialized = \"table\"\n");
-    write("models/sources.yml", "sources:\n  - name: bronze\n    tables:\n      - name: transactions\n");
+    write(
+        "models/sources.yml",
+        "sources:\n  - name: bronze\n    tables:\n      - name: transactions\n",
+    );
     write(
         "models/silver/stg_tx.sql",
         "select transaction_id, customer_id, transaction_amount from {{ source('bronze', 'transactions') }} where status = 'approved'",
@@ -113,13 +142,24 @@ fn build_runs_models_and_tests_over_generated_bronze() {
     let dir = tmp.path().join("spend");
     spend_project(&dir);
     let mut generate = Command::new(BIN);
-    generate.arg("--config").arg(dir.join("c360.toml")).args(["generate", "--customers", "50", "--clean"]);
+    generate.arg("--config").arg(dir.join("c360.toml")).args([
+        "generate",
+        "--customers",
+        "50",
+        "--clean",
+    ]);
     ok(&mut generate);
     let mut build = Command::new(BIN);
-    build.arg("--config").arg(dir.join("c360.toml")).arg("build");
+    build
+        .arg("--config")
+        .arg(dir.join("c360.toml"))
+        .arg("build");
     let out = ok(&mut build);
     let text = stdout(&out);
-    assert!(text.contains("PASS  test.unique_spend_customer_id"), "{text}");
+    assert!(
+        text.contains("PASS  test.unique_spend_customer_id"),
+        "{text}"
+    );
     let spend = read(&dir.join("lake"), c360_lake::Layer::Gold, "spend");
     assert_eq!(spend.iter().map(|b| b.num_rows()).sum::<usize>(), 50);
     assert!(dir.join("target/run_results.json").is_file());
@@ -128,13 +168,28 @@ fn build_runs_models_and_tests_over_generated_bronze() {
     let mut test = Command::new(BIN);
     test.arg("--config").arg(dir.join("c360.toml")).arg("test");
     let text = stdout(&ok(&mut test));
-    assert!(text.contains("PASS") && !text.contains("model.spend"), "{text}");
+    assert!(
+        text.contains("PASS") && !text.contains("model.spend"),
+        "{text}"
+    );
 
     // A broken model fails the run, names itself, and skips what depends on it.
-    std::fs::write(dir.join("models/silver/stg_tx.sql"), "select no_such_column from {{ source('bronze', 'transactions') }}").unwrap();
+    std::fs::write(
+        dir.join("models/silver/stg_tx.sql"),
+        "select no_such_column from {{ source('bronze', 'transactions') }}",
+    )
+    .unwrap();
     let mut run = Command::new(BIN);
-    let out = run.arg("--config").arg(dir.join("c360.toml")).arg("run").output().unwrap();
+    let out = run
+        .arg("--config")
+        .arg(dir.join("c360.toml"))
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("ERROR model.stg_tx") && text.contains("SKIP  model.spend"), "{text}");
+    assert!(
+        text.contains("ERROR model.stg_tx") && text.contains("SKIP  model.spend"),
+        "{text}"
+    );
 }
