@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 
 def main(lake: str) -> int:
     status = 0
-    for layer in ("bronze", "silver", "gold"):
+    for layer in ("bronze", "silver", "gold", "_c360"):
         layer_dir = os.path.join(lake, layer)
         if not os.path.isdir(layer_dir):
             continue

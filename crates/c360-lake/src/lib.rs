@@ -75,11 +75,13 @@ pub enum Layer {
     Silver,
     /// Star schema, marts, ML outputs and the 360 profile.
     Gold,
+    /// c360's own tables (`_c360/`): run history, and later offsets and model registry.
+    Meta,
 }
 
 impl Layer {
-    /// Every layer, in data-flow order.
-    pub const ALL: [Layer; 3] = [Layer::Bronze, Layer::Silver, Layer::Gold];
+    /// Every layer, in data-flow order, then c360's own tables.
+    pub const ALL: [Layer; 4] = [Layer::Bronze, Layer::Silver, Layer::Gold, Layer::Meta];
 
     /// The layer's folder name, also its name in `layer.table` references.
     pub fn name(self) -> &'static str {
@@ -87,10 +89,11 @@ impl Layer {
             Layer::Bronze => "bronze",
             Layer::Silver => "silver",
             Layer::Gold => "gold",
+            Layer::Meta => "_c360",
         }
     }
 
-    /// Parses `bronze`, `silver` or `gold` (case-insensitive).
+    /// Parses `bronze`, `silver`, `gold` or `_c360` (case-insensitive).
     pub fn from_name(name: &str) -> Option<Layer> {
         Layer::ALL
             .into_iter()
@@ -128,7 +131,7 @@ impl Lake {
 
     /// The folder for c360's own state (run history, offsets, models).
     pub fn meta_dir(&self) -> PathBuf {
-        self.root.join("_c360")
+        self.root.join(Layer::Meta.name())
     }
 
     fn table_url(&self, layer: Layer, name: &str) -> Result<Url> {
@@ -225,6 +228,7 @@ mod tests {
             assert_eq!(Layer::from_name(layer.name()), Some(layer));
         }
         assert_eq!(Layer::from_name("GOLD"), Some(Layer::Gold));
+        assert_eq!(Layer::from_name("_c360"), Some(Layer::Meta));
         assert_eq!(Layer::from_name("platinum"), None);
     }
 

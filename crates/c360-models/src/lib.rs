@@ -87,7 +87,7 @@ pub use compile::compile;
 pub use config::{Lookback, Materialization, ModelConfig, ModelLayer, ResolvedConfig, CONFIG_KEYS};
 pub use dag::{Dag, DagError, NodeState, Scheduler};
 pub use error::{ModelError, Result};
-pub use execute::{NodeResult, NodeStatus, RunOptions, RunResults, Runner};
+pub use execute::{NodeResult, NodeStatus, RunOptions, RunResults, Runner, RUN_HISTORY_TABLE};
 pub use manifest::{parse_vars, ColumnInfo, Manifest, ManifestNode, ResourceType, TestInfo};
 pub use project::{MacroFile, ModelFile, Project, Seed, SingularTest, Source, PROJECT_FILE};
 pub use properties::{

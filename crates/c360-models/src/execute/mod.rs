@@ -26,9 +26,11 @@
 //! order, so `run_results.json` is byte-stable except for timings and the Delta versions
 //! written (which grow with every run).
 
+mod history;
 mod materialize;
 mod results;
 mod run;
 
+pub use history::RUN_HISTORY_TABLE;
 pub use results::{NodeResult, NodeStatus, RunResults};
 pub use run::{RunOptions, Runner};

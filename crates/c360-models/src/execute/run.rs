@@ -73,6 +73,9 @@ impl Runner {
     /// not be written.
     pub async fn run(&self) -> Result<RunResults> {
         let started = Instant::now();
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
         let target = self.target_dir();
         write_file(&target.join("manifest.json"), &self.manifest.to_json())?;
 
@@ -122,6 +125,8 @@ impl Runner {
             results,
         };
         write_file(&target.join("run_results.json"), &run.to_json())?;
+        let run_id = format!("run-{started_at}-{}", std::process::id());
+        super::history::record(&self.lake, &run, &run_id, started_at).await?;
         Ok(run)
     }
 

@@ -166,7 +166,7 @@ async fn a_project_runs_end_to_end() {
         Some(1)
     );
 
-    // Tables are in the lake; the view and the failed models are not.
+    // Tables are in the lake; the view and the failed models are not; the run is in the history.
     let tables: Vec<String> = lake
         .list_tables()
         .await
@@ -180,7 +180,9 @@ async fn a_project_runs_end_to_end() {
             "bronze.transactions 5",
             "silver.status_codes 3",
             "silver.stg_tx 4",
-            "gold.customer_spend 3"
+            "gold.customer_spend 3",
+            // one history row per node of the run
+            "_c360.run_history 11"
         ]
     );
     assert_eq!(

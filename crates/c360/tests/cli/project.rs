@@ -163,6 +163,20 @@ fn build_runs_models_and_tests_over_generated_bronze() {
     let spend = read(&dir.join("lake"), c360_lake::Layer::Gold, "spend");
     assert_eq!(spend.iter().map(|b| b.num_rows()).sum::<usize>(), 50);
     assert!(dir.join("target/run_results.json").is_file());
+    // Every node of the run is in the lake's run history, readable with `c360 query`.
+    let mut query = Command::new(BIN);
+    query.arg("--config").arg(dir.join("c360.toml")).args([
+        "query",
+        "--format",
+        "csv",
+        "SELECT unique_id, status FROM _c360.run_history ORDER BY unique_id",
+    ]);
+    let history = stdout(&ok(&mut query));
+    assert!(history.contains("model.spend,success"), "{history}");
+    assert!(
+        history.contains("test.unique_spend_customer_id,pass"),
+        "{history}"
+    );
 
     // `c360 test` alone re-runs only the tests against the built tables.
     let mut test = Command::new(BIN);
