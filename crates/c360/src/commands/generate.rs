@@ -9,9 +9,8 @@ use c360_gen::{CustomerStats, DirtRates, GenConfig, Generator, TxnStats};
 use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
 use tokio::runtime::Runtime;
 
-use super::write::{write_chunks, write_one};
+use super::write::{write_one, write_transactions};
 use crate::cli::GenerateArgs;
-use crate::progress;
 use crate::settings::Settings;
 
 /// Commit-metadata key holding the generator's configuration and the end of the generated
@@ -84,7 +83,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
         writer.commit().await
     })?;
 
-    let mut writer = runtime.block_on(
+    let writer = runtime.block_on(
         lake.writer(
             Layer::Bronze,
             BronzeTable::Transactions.name(),
@@ -94,19 +93,13 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
         .commit_metadata(GENERATOR_STATE_KEY, state_json)
         .begin(),
     )?;
-    let chunks = generator.num_chunks();
-    let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
-    let chunk_stats = write_chunks(
+    let (txn_outcome, txn_stats) = write_transactions(
+        settings,
         runtime,
-        &mut writer,
-        chunks,
-        settings.threads,
-        &bar,
+        writer,
+        generator.num_chunks(),
         |chunk, sink| generator.transaction_chunk(chunk, sink),
     )?;
-    bar.finish_and_clear();
-    let txn_outcome = runtime.block_on(writer.commit())?;
-    let txn_stats = sum_stats(chunk_stats);
 
     if settings.show_progress {
         print_summary(
@@ -157,12 +150,4 @@ pub fn print_summary(
     for (kind, count) in dirt.iter() {
         println!("  {:<22} {count:>10}", kind.name());
     }
-}
-
-/// Sums the stats of every chunk.
-pub fn sum_stats(chunks: Vec<TxnStats>) -> TxnStats {
-    chunks.into_iter().fold(TxnStats::default(), |mut acc, s| {
-        acc += s;
-        acc
-    })
 }

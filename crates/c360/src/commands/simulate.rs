@@ -14,10 +14,9 @@ use c360_gen::Generator;
 use c360_lake::{Lake, Layer, WriteMode};
 use tokio::runtime::Runtime;
 
-use super::generate::{print_summary, sum_stats, GeneratorState, GENERATOR_STATE_KEY};
-use super::write::{write_chunks, write_one};
+use super::generate::{print_summary, GeneratorState, GENERATOR_STATE_KEY};
+use super::write::{write_one, write_transactions};
 use crate::cli::SimulateArgs;
-use crate::progress;
 use crate::settings::Settings;
 
 const SIMULATE_APP_ID: &str = "c360.simulate";
@@ -70,7 +69,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
         writer.commit().await.map(Some)
     })?;
 
-    let mut writer = runtime.block_on(
+    let writer = runtime.block_on(
         lake.writer(
             Layer::Bronze,
             BronzeTable::Transactions.name(),
@@ -85,18 +84,13 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
         !writer.is_applied(SIMULATE_APP_ID),
         "the days through {new_end} were already simulated"
     );
-    let chunks = simulation.num_chunks();
-    let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
-    let chunk_stats = write_chunks(
+    let (txn_outcome, txn_stats) = write_transactions(
+        settings,
         runtime,
-        &mut writer,
-        chunks,
-        settings.threads,
-        &bar,
+        writer,
+        simulation.num_chunks(),
         |chunk, sink| simulation.transaction_chunk(chunk, sink),
     )?;
-    bar.finish_and_clear();
-    let txn_outcome = runtime.block_on(writer.commit())?;
 
     if settings.show_progress {
         print_summary(
@@ -107,7 +101,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
             customers_outcome.as_ref(),
             &customer_stats,
             &txn_outcome,
-            &sum_stats(chunk_stats),
+            &txn_stats,
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -5,14 +5,47 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use arrow::array::RecordBatch;
-use c360_lake::{LakeError, TableWriter};
+use c360_gen::TxnStats;
+use c360_lake::{LakeError, TableWriter, WriteOutcome};
 use indicatif::ProgressBar;
 use tokio::runtime::Runtime;
+
+use crate::progress;
+use crate::settings::Settings;
+
+/// Makes every transaction chunk with `make` (in parallel, with a progress bar), commits them
+/// as one write of `writer`, and returns the commit and the summed chunk statistics.
+pub fn write_transactions<F>(
+    settings: &Settings,
+    runtime: &Runtime,
+    mut writer: TableWriter,
+    chunks: usize,
+    make: F,
+) -> Result<(WriteOutcome, TxnStats), LakeError>
+where
+    F: Fn(
+            usize,
+            &mut dyn FnMut(RecordBatch) -> Result<(), LakeError>,
+        ) -> Result<TxnStats, LakeError>
+        + Sync,
+{
+    let bar = progress::bar(settings.show_progress, chunks as u64, "transactions");
+    let chunk_stats = write_chunks(runtime, &mut writer, chunks, settings.threads, &bar, make)?;
+    bar.finish_and_clear();
+    let outcome = runtime.block_on(writer.commit())?;
+    let stats = chunk_stats
+        .into_iter()
+        .fold(TxnStats::default(), |mut acc, s| {
+            acc += s;
+            acc
+        });
+    Ok((outcome, stats))
+}
 
 /// Makes chunks `0..chunks` with `make(chunk, sink)` on `threads` OS threads, each chunk into
 /// its own Parquet file(s) of `writer`, staged in chunk order so the table's layout never
 /// depends on the thread count. Returns each chunk's result in chunk order.
-pub fn write_chunks<S, F>(
+fn write_chunks<S, F>(
     runtime: &Runtime,
     writer: &mut TableWriter,
     chunks: usize,
