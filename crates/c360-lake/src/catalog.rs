@@ -38,8 +38,8 @@ impl Lake {
             };
             let mut names: Vec<String> = entries
                 .filter_map(|e| e.ok())
-                .filter(|e| e.path().join("_delta_log").is_dir())
                 .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| self.table_exists(layer, name))
                 .collect();
             names.sort();
             for name in names {

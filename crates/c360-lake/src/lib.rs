@@ -148,9 +148,14 @@ impl Lake {
         Url::from_directory_path(&abs).map_err(|()| LakeError::InvalidPath { path: abs })
     }
 
+    /// Whether table `layer.name` exists (has a Delta log). Reads no data.
+    pub fn table_exists(&self, layer: Layer, name: &str) -> bool {
+        self.table_path(layer, name).join("_delta_log").is_dir()
+    }
+
     /// Opens an existing table at its latest version; `None` when it does not exist yet.
     pub async fn open(&self, layer: Layer, name: &str) -> Result<Option<DeltaTable>> {
-        if !self.table_path(layer, name).join("_delta_log").is_dir() {
+        if !self.table_exists(layer, name) {
             return Ok(None);
         }
         let url = self.table_url(layer, name)?;

@@ -90,6 +90,7 @@ pub use error::{ModelError, Result};
 pub use execute::{NodeResult, NodeStatus, RunOptions, RunResults, Runner, RUN_HISTORY_TABLE};
 pub use manifest::{parse_vars, ColumnInfo, Manifest, ManifestNode, ResourceType, TestInfo};
 pub use project::{MacroFile, ModelFile, Project, Seed, SingularTest, Source, PROJECT_FILE};
+pub use project_file::{FolderDefaults, ProjectFile};
 pub use properties::{
     ColumnProperties, ModelProperties, SeedProperties, SourceProperties, SourceTableProperties,
     TestKind, TestSpec,

@@ -15,7 +15,7 @@ pub const PROJECT_FILE: &str = "c360.toml";
 
 /// What `c360.toml` says.
 #[derive(Debug, Clone)]
-pub(crate) struct ProjectFile {
+pub struct ProjectFile {
     pub name: String,
     pub lake: Option<PathBuf>,
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -25,7 +25,7 @@ pub(crate) struct ProjectFile {
 
 /// `[models]` of `c360.toml`: a config level and the levels of sub-folders.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FolderDefaults {
+pub struct FolderDefaults {
     config: ModelConfig,
     folders: BTreeMap<String, FolderDefaults>,
 }
@@ -70,8 +70,8 @@ impl FolderDefaults {
 }
 
 impl ProjectFile {
-    /// Parses the text of `root/c360.toml`.
-    pub(crate) fn parse(root: &Path, text: &str) -> Result<ProjectFile> {
+    /// Parses the text of `root/c360.toml` (the binary also reads `lake` from it).
+    pub fn parse(root: &Path, text: &str) -> Result<ProjectFile> {
         let parsed: ProjectToml = toml::from_str(text).map_err(|e| ModelError::ProjectFile {
             file: PROJECT_FILE.into(),
             line: e.span().map(|s| line_of_offset(text, s.start)),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use c360_models::ProjectFile;
 
 use crate::cli::GlobalArgs;
 
@@ -24,12 +24,6 @@ pub struct Settings {
     pub show_progress: bool,
 }
 
-/// The parts of `c360.toml` this binary reads; the model engine reads the rest.
-#[derive(Debug, Default, Deserialize)]
-struct ProjectFile {
-    lake: Option<PathBuf>,
-}
-
 impl Settings {
     /// Merges the global flags (which already include environment variables) with the
     /// project file.
@@ -41,12 +35,12 @@ impl Settings {
             verbose: _,
             quiet,
         } = global;
-        let project = read_project_file(config)?;
         let project_dir = match config.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let lake = match (lake, project.lake) {
+        let project_lake = read_project_file(config, &project_dir)?.and_then(|p| p.lake);
+        let lake = match (lake, project_lake) {
             (Some(flag), _) => flag.clone(),
             (None, Some(from_file)) => project_dir.join(from_file),
             (None, None) => PathBuf::from("lake"),
@@ -65,14 +59,17 @@ impl Settings {
     }
 }
 
-/// Reads the project file; a missing file is fine (defaults apply), a malformed one is not.
-fn read_project_file(path: &Path) -> anyhow::Result<ProjectFile> {
+/// Reads the project file with the model engine's strict parser; a missing file is fine
+/// (defaults apply), a malformed one is not.
+fn read_project_file(path: &Path, project_dir: &Path) -> anyhow::Result<Option<ProjectFile>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProjectFile::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    let parsed = ProjectFile::parse(project_dir, &text)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    Ok(Some(parsed))
 }
 
 #[cfg(test)]

@@ -84,12 +84,9 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Re
         ))
     })?;
 
-    let opts_for = |_: &Path| LoadOptions {
-        table,
-        load_id: load_id.clone(),
-        loaded_at,
-        batch_rows: 65_536,
+    let options = LoadOptions {
         csv_delimiter,
+        ..LoadOptions::new(table, load_id.clone(), loaded_at)
     };
     for (part, (path, key)) in keyed.iter().enumerate() {
         let name = path.display().to_string();
@@ -102,7 +99,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Re
         let spinner = progress::spinner(settings.show_progress, &name);
         let mut data_sink = data.file_sink()?;
         let mut reject_sink = rejects.file_sink()?;
-        let outcome = read_file(path, &opts_for(path), &mut |chunk: Chunk| {
+        let outcome = read_file(path, &options, &mut |chunk: Chunk| {
             spinner.inc((chunk.rows.num_rows() + chunk.rejected.num_rows()) as u64);
             if chunk.rows.num_rows() > 0 {
                 runtime

@@ -32,7 +32,7 @@ pub fn compile_project(settings: &Settings, selection: &SelectionArgs) -> anyhow
     let exists = |model: &str| {
         [Layer::Silver, Layer::Gold]
             .into_iter()
-            .any(|layer| lake.table_path(layer, model).join("_delta_log").is_dir())
+            .any(|layer| lake.table_exists(layer, model))
     };
     let manifest = compile(&project, &vars, &exists)?;
     let selected = select(
