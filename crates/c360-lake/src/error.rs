@@ -65,6 +65,14 @@ pub enum LakeError {
         /// What failed.
         message: String,
     },
+    /// A MERGE whose keys are unusable: NULL, duplicated, or missing from the source.
+    #[error("merge into {table}: {message}")]
+    MergeKey {
+        /// `layer.table`.
+        table: String,
+        /// What is wrong with the keys.
+        message: String,
+    },
     /// A SQL statement given to [`crate::Lake::query`] that failed to plan or run, or that
     /// would write (queries are read-only).
     #[error("query failed: {0}")]

@@ -13,6 +13,10 @@
 //!   [`TableWriter::commit`] writes one Delta commit. A crash before that leaves the table
 //!   exactly at its previous version. Writes can carry an idempotency key (a Delta `txn`
 //!   action), so a retried load or simulation is applied once.
+//! - [`Lake::merge`]: MERGE on a unique key ([`MergeBuilder`]), rewriting only the files that
+//!   hold matched rows, with a delete flag and target limits (lookback windows).
+//! - Change streams ([`Lake::changes_since`], [`Lake::app_version`]): the rows an append-only
+//!   table gained after a version, and the consumer offsets stored with the consumer's commits.
 //! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
 //!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
 //!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). DataFusion
@@ -49,8 +53,10 @@
 mod catalog;
 mod error;
 mod failpoint;
+mod merge;
 mod scan;
 mod session;
+mod stream;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -64,7 +70,9 @@ pub use deltalake::datafusion;
 
 pub use catalog::TableInfo;
 pub use error::{LakeError, Result};
-pub use write::{FileSink, StagedFiles, TableWriter, WriteMode, WriteOutcome};
+pub use merge::{MergeBuilder, MergeOutcome};
+pub use stream::Changes;
+pub use write::{FileSink, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome};
 
 /// A medallion layer of the lake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -135,7 +135,7 @@ fn ensure_schemas(ctx: &SessionContext) -> Result<()> {
 }
 
 /// The schema a Delta table stores for `schema` (see [`Lake::write_stream`]).
-fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
+pub(crate) fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -157,7 +157,7 @@ fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
 }
 
 /// Casts `batch` to `target` (same columns, compatible types).
-fn conform(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+pub(crate) fn conform(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
     if batch.schema().as_ref() == target.as_ref() {
         return Ok(batch);
     }

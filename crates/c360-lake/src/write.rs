@@ -19,7 +19,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::{Action, Add, MetadataExt, StructType, Transaction};
+use deltalake::kernel::{Action, Add, MetadataExt, Remove, StructType, Transaction};
 use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
@@ -159,12 +159,17 @@ impl TableWriterBuilder<'_> {
             metadata,
             target_file_size,
             staged: BTreeMap::new(),
+            removes: Vec::new(),
+            operation: None,
         })
     }
 }
 
 /// Returns a description of the first difference in column names or types, if any.
-fn schema_differs(current: &arrow::datatypes::Schema, wanted: &SchemaRef) -> Option<String> {
+pub(crate) fn schema_differs(
+    current: &arrow::datatypes::Schema,
+    wanted: &SchemaRef,
+) -> Option<String> {
     let have: Vec<_> = current
         .fields()
         .iter()
@@ -205,6 +210,8 @@ pub struct TableWriter {
     metadata: BTreeMap<String, serde_json::Value>,
     target_file_size: u64,
     staged: BTreeMap<usize, StagedFiles>,
+    removes: Vec<Remove>,
+    operation: Option<DeltaOperation>,
 }
 
 impl TableWriter {
@@ -256,6 +263,13 @@ impl TableWriter {
         self.staged.values().map(|s| s.rows).sum()
     }
 
+    /// Also removes these existing files in the commit (a merge rewriting the files it
+    /// touched), recorded as `operation` in the table history.
+    pub(crate) fn replace_files(&mut self, removes: Vec<Remove>, operation: DeltaOperation) {
+        self.removes = removes;
+        self.operation = Some(operation);
+    }
+
     /// Commits every staged file (and, for an overwrite, removes every previous file) in one
     /// Delta commit.
     pub async fn commit(self) -> Result<WriteOutcome> {
@@ -272,6 +286,8 @@ impl TableWriter {
             metadata,
             target_file_size: _,
             staged,
+            removes,
+            operation,
         } = self;
         let delta_err = |e: deltalake::DeltaTableError| LakeError::delta(layer, &name, e);
         let rows_written: u64 = staged.values().map(|s| s.rows).sum();
@@ -322,7 +338,8 @@ impl TableWriter {
 
         let state = table.snapshot().map_err(delta_err)?;
         let mut actions: Vec<Action> = adds.into_iter().map(Action::Add).collect();
-        let mut files_removed = 0;
+        let mut files_removed = removes.len();
+        actions.extend(removes.into_iter().map(Action::Remove));
         if mode == WriteMode::Overwrite {
             let log_store = table.log_store();
             let mut files = state.snapshot().file_views(log_store.as_ref(), None);
@@ -343,14 +360,14 @@ impl TableWriter {
                 actions.push(Action::Metadata(metadata));
             }
         }
-        let operation = DeltaOperation::Write {
+        let operation = operation.unwrap_or(DeltaOperation::Write {
             mode: match mode {
                 WriteMode::Append => SaveMode::Append,
                 WriteMode::Overwrite => SaveMode::Overwrite,
             },
             partition_by: None,
             predicate: None,
-        };
+        });
         let finalized = CommitBuilder::from(properties)
             .with_actions(actions)
             .build(Some(state), table.log_store(), operation)

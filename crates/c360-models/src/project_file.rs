@@ -1,6 +1,9 @@
 //! `c360.toml`, parsed with a strict schema: `name`, `lake`, `[vars]`, `[models]` with
 //! per-folder defaults (`[models.silver]`, `[models.gold.marts]`, ...) and `[seeds]`. Unknown
 //! keys are errors naming the line; a `[models.x]` table must name an existing folder.
+//!
+//! `[server]` and `[pipeline]` belong to other crates (the dashboard and the scheduler): they
+//! are kept here as raw tables and parsed, just as strictly, by their owners.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,10 @@ pub struct ProjectFile {
     pub vars: BTreeMap<String, serde_json::Value>,
     pub seed_layer: ModelLayer,
     pub defaults: FolderDefaults,
+    /// `[server]`, for `c360 serve` to parse.
+    pub server: Option<toml::Table>,
+    /// `[pipeline]`, for the scheduler to parse.
+    pub pipeline: Option<toml::Table>,
 }
 
 /// `[models]` of `c360.toml`: a config level and the levels of sub-folders.
@@ -42,6 +49,10 @@ struct ProjectToml {
     models: toml::Table,
     #[serde(default)]
     seeds: SeedsToml,
+    #[serde(default)]
+    server: Option<toml::Table>,
+    #[serde(default)]
+    pipeline: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +98,8 @@ impl ProjectFile {
             seed_layer: parsed.seeds.layer.unwrap_or(ModelLayer::Silver),
             name: parsed.name,
             lake: parsed.lake,
+            server: parsed.server,
+            pipeline: parsed.pipeline,
         })
     }
 }

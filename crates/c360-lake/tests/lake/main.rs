@@ -13,7 +13,7 @@ fn schema() -> SchemaRef {
     ]))
 }
 
-fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
+pub(crate) fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     let names: Vec<String> = ids.clone().map(|i| format!("n{i}")).collect();
     RecordBatch::try_new(
         schema(),
@@ -25,7 +25,7 @@ fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     .unwrap()
 }
 
-async fn write(
+pub(crate) async fn write(
     lake: &Lake,
     mode: WriteMode,
     parts: Vec<Vec<RecordBatch>>,
@@ -230,3 +230,6 @@ async fn listing_an_empty_lake_is_empty() {
         .unwrap()
         .is_empty());
 }
+
+mod merge;
+mod stream;

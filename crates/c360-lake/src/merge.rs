@@ -1,0 +1,474 @@
+//! MERGE into a table on a unique key: matched rows updated or deleted, new rows inserted, in
+//! one atomic commit that only rewrites the files holding matched rows.
+//!
+//! ```text
+//! lake.merge(layer, name, keys)         MergeBuilder    (delete flag, target limits, offsets)
+//!     .execute(source).await            MergeOutcome    (one Delta commit, or none if no-op)
+//! ```
+//!
+//! Plan (copy-on-write, like Delta's own MERGE):
+//! 1. The source rows (one incremental run's output, held in memory) are checked: no key may
+//!    be NULL and no key may appear twice — both are errors, nothing is written.
+//! 2. The files that hold a matching target row are found by a join of the target (limited
+//!    by the key range of the source, and by the caller's target predicate, e.g. a lookback
+//!    window) with the source keys; file statistics skip every other file.
+//! 3. Those files are rewritten without their matched rows, the source rows (minus those
+//!    flagged for deletion) are added, and one commit removes the old files and adds the new.
+//!
+//! Keys match with `=`: since NULL keys are refused in the source, that is the same as a
+//! NULL-safe match. A target row outside the target predicate is never touched, even when its
+//! key matches (the predicate is the caller's promise that such rows cannot change).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Schema, SchemaRef};
+use deltalake::datafusion::common::ScalarValue;
+use deltalake::datafusion::datasource::MemTable;
+use deltalake::datafusion::execution::SendableRecordBatchStream;
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+use deltalake::protocol::{DeltaOperation, MergePredicate};
+use futures::StreamExt;
+
+use crate::session::{conform, delta_compatible};
+use crate::{Lake, LakeError, Layer, Result, WriteMode};
+
+/// File-path column added to target scans to find the files holding matched rows.
+const FILE_COLUMN: &str = "__c360_file";
+
+/// Configures a MERGE; made by [`Lake::merge`].
+#[must_use]
+pub struct MergeBuilder<'a> {
+    lake: &'a Lake,
+    layer: Layer,
+    name: String,
+    keys: Vec<String>,
+    delete_flag: Option<String>,
+    target_predicates: Vec<String>,
+    idempotency: Vec<(String, i64)>,
+    metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// What a MERGE did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeOutcome {
+    /// The version committed (`None`: nothing to do, no commit).
+    pub version: Option<u64>,
+    /// Source rows inserted as new target rows.
+    pub inserted: u64,
+    /// Target rows replaced by their source row.
+    pub updated: u64,
+    /// Target rows deleted (matched by a source row flagged for deletion).
+    pub deleted: u64,
+    /// Files rewritten (removed and written again without their matched rows).
+    pub files_rewritten: usize,
+}
+
+impl Lake {
+    /// Starts a MERGE into the existing table `layer.name`, matching rows on `keys`.
+    pub fn merge(&self, layer: Layer, name: &str, keys: Vec<String>) -> MergeBuilder<'_> {
+        MergeBuilder {
+            lake: self,
+            layer,
+            name: name.to_string(),
+            keys,
+            delete_flag: None,
+            target_predicates: Vec::new(),
+            idempotency: Vec::new(),
+            metadata: BTreeMap::new(),
+        }
+    }
+}
+
+impl MergeBuilder<'_> {
+    /// A boolean column of the source: a matched target row whose source row has it true is
+    /// deleted, and such a source row is never inserted. The column is not stored.
+    pub fn delete_flag(mut self, column: impl Into<String>) -> Self {
+        self.delete_flag = Some(column.into());
+        self
+    }
+
+    /// A SQL condition on target columns; only target rows satisfying it may be updated or
+    /// deleted (and only files that may hold such rows are read). Several are ANDed.
+    pub fn target_predicate(mut self, sql: impl Into<String>) -> Self {
+        self.target_predicates.push(sql.into());
+        self
+    }
+
+    /// Records `(app_id, version)` as a Delta `txn` in the commit (a stream offset).
+    pub fn idempotency_key(mut self, app_id: impl Into<String>, version: i64) -> Self {
+        self.idempotency.push((app_id.into(), version));
+        self
+    }
+
+    /// Stores `value` under `key` in the commit's metadata.
+    pub fn commit_metadata(mut self, key: impl Into<String>, value: serde_json::Value) -> Self {
+        self.metadata.insert(key.into(), value);
+        self
+    }
+
+    /// Runs the merge with the rows of `source`.
+    pub async fn execute(self, mut source: SendableRecordBatchStream) -> Result<MergeOutcome> {
+        let MergeBuilder {
+            lake,
+            layer,
+            name,
+            keys,
+            delete_flag,
+            target_predicates,
+            idempotency,
+            metadata,
+        } = self;
+        let table_name = format!("{layer}.{name}");
+        let read_err = |message: String| LakeError::Read {
+            table: table_name.clone(),
+            message,
+        };
+        let df_err = |e: deltalake::datafusion::error::DataFusionError| read_err(e.to_string());
+
+        // 1. The source, in memory, conformed to Delta types.
+        let source_schema = delta_compatible(&source.schema());
+        let mut batches: Vec<RecordBatch> = Vec::new();
+        while let Some(batch) = source.next().await {
+            let batch = batch.map_err(df_err)?;
+            if batch.num_rows() > 0 {
+                batches.push(conform(batch, &source_schema)?);
+            }
+        }
+        for key in &keys {
+            let index = source_schema
+                .index_of(key)
+                .map_err(|_| LakeError::MergeKey {
+                    table: table_name.clone(),
+                    message: format!("unique_key column '{key}' is not in the model's output"),
+                })?;
+            let nulls: usize = batches.iter().map(|b| b.column(index).null_count()).sum();
+            if nulls > 0 {
+                return Err(LakeError::MergeKey {
+                    table: table_name.clone(),
+                    message: format!(
+                        "{nulls} row(s) have a NULL unique_key column '{key}'; keys must not be NULL"
+                    ),
+                });
+            }
+        }
+        let target_schema: SchemaRef = match &delete_flag {
+            Some(flag) => {
+                source_schema
+                    .index_of(flag)
+                    .map_err(|_| LakeError::MergeKey {
+                        table: table_name.clone(),
+                        message: format!(
+                            "delete flag column '{flag}' is not in the model's output"
+                        ),
+                    })?;
+                Arc::new(Schema::new(
+                    source_schema
+                        .fields()
+                        .iter()
+                        .filter(|f| f.name() != flag)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            None => source_schema.clone(),
+        };
+
+        let table = lake.open_existing(layer, &name).await?;
+        let state = table
+            .snapshot()
+            .map_err(|e| LakeError::delta(layer, &name, e))?;
+        let current: Schema = state
+            .schema()
+            .as_ref()
+            .try_into_arrow()
+            .map_err(|e| LakeError::delta(layer, &name, e.into()))?;
+        if let Some(detail) = crate::write::schema_differs(&current, &target_schema) {
+            return Err(LakeError::SchemaMismatch {
+                table: table_name.clone(),
+                detail,
+            });
+        }
+
+        let ctx = SessionContext::new();
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(|e| LakeError::delta(layer, &name, e))?;
+        let memtable = MemTable::try_new(source_schema.clone(), vec![batches]).map_err(df_err)?;
+        ctx.register_table("__source", Arc::new(memtable))
+            .map_err(df_err)?;
+        let target = table
+            .table_provider()
+            .with_file_column(FILE_COLUMN)
+            .await
+            .map_err(df_err)?;
+        ctx.register_table("__target", target).map_err(df_err)?;
+
+        let quoted_keys: Vec<String> = keys.iter().map(|k| quote(k)).collect();
+        let key_list = quoted_keys.join(", ");
+        let duplicates = scalar_u64(
+            &ctx,
+            &format!(
+                "SELECT count(*) FROM (SELECT {key_list} FROM __source GROUP BY {key_list} HAVING count(*) > 1)"
+            ),
+        )
+        .await
+        .map_err(df_err)?;
+        if duplicates > 0 {
+            return Err(LakeError::MergeKey {
+                table: table_name.clone(),
+                message: format!(
+                    "{duplicates} unique_key value(s) appear more than once in the model's output"
+                ),
+            });
+        }
+
+        // 2. The target rows the merge may touch, and the files holding them.
+        let flag_true = match &delete_flag {
+            Some(flag) => format!("coalesce(s.{}, false)", quote(flag)),
+            None => "false".to_string(),
+        };
+        let join_on = quoted_keys
+            .iter()
+            .map(|k| format!("t.{k} = s.{k}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let mut limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
+        if let Some(range) = key_range(&ctx, &keys[0]).await.map_err(df_err)? {
+            limits.push(range);
+        }
+        let target_filter = if limits.is_empty() {
+            "true".to_string()
+        } else {
+            limits.join(" AND ")
+        };
+        let matched_sql = format!(
+            "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del FROM \
+             (SELECT * FROM __target WHERE {target_filter}) t JOIN __source s ON {join_on}"
+        );
+        let matched = ctx
+            .sql(&format!(
+                "SELECT file, count(*) FILTER (WHERE NOT del), count(*) FILTER (WHERE del) \
+                 FROM ({matched_sql}) GROUP BY file ORDER BY file"
+            ))
+            .await
+            .map_err(df_err)?
+            .collect()
+            .await
+            .map_err(df_err)?;
+        let mut files: Vec<String> = Vec::new();
+        let (mut updated, mut deleted) = (0u64, 0u64);
+        for batch in &matched {
+            for row in 0..batch.num_rows() {
+                let value = |col: usize| ScalarValue::try_from_array(batch.column(col), row);
+                if let ScalarValue::Utf8(Some(f)) | ScalarValue::Utf8View(Some(f)) =
+                    value(0).map_err(df_err)?
+                {
+                    files.push(f);
+                }
+                updated += as_u64(&value(1).map_err(df_err)?);
+                deleted += as_u64(&value(2).map_err(df_err)?);
+            }
+        }
+        let kept_source = format!("SELECT * FROM __source s WHERE NOT {flag_true}");
+        let inserted = scalar_u64(&ctx, &format!("SELECT count(*) FROM ({kept_source})"))
+            .await
+            .map_err(df_err)?
+            - updated;
+        if files.is_empty() && inserted == 0 && idempotency.is_empty() {
+            return Ok(MergeOutcome::default());
+        }
+
+        // 3. Rewrite the matched files without their matched rows, add the source rows.
+        let columns = target_schema
+            .fields()
+            .iter()
+            .map(|f| quote(f.name()))
+            .collect::<Vec<_>>();
+        let t_columns = columns
+            .iter()
+            .map(|c| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s_columns = columns
+            .iter()
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut writer = lake
+            .writer(layer, &name, target_schema.clone())
+            .mode(WriteMode::Append);
+        for (app, version) in idempotency {
+            writer = writer.idempotency_key(app, version);
+        }
+        for (key, value) in metadata {
+            writer = writer.commit_metadata(key, value);
+        }
+        let mut writer = writer.begin().await?;
+        let mut sink = writer.file_sink()?;
+        if !files.is_empty() {
+            let rewritten = table
+                .table_provider()
+                .with_file_paths(files.clone())
+                .await
+                .map_err(df_err)?;
+            ctx.register_table("__rewritten", rewritten)
+                .map_err(df_err)?;
+            // Rows outside the target predicate are kept even when their key matches.
+            let touchable = if target_predicates.is_empty() {
+                "true".to_string()
+            } else {
+                format!(
+                    "coalesce({}, false)",
+                    target_predicates
+                        .iter()
+                        .map(|p| format!("({p})"))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                )
+            };
+            let kept = format!(
+                "SELECT {t_columns} FROM (SELECT *, {touchable} AS __c360_touchable FROM __rewritten) t \
+                 LEFT ANTI JOIN (SELECT {key_list} FROM __source) s \
+                 ON {join_on} AND t.__c360_touchable"
+            );
+            let mut rows = ctx
+                .sql(&kept)
+                .await
+                .map_err(df_err)?
+                .execute_stream()
+                .await
+                .map_err(df_err)?;
+            while let Some(batch) = rows.next().await {
+                let batch = batch.map_err(df_err)?;
+                if batch.num_rows() > 0 {
+                    sink.write(conform(batch, &target_schema)?).await?;
+                }
+            }
+        }
+        let mut rows = ctx
+            .sql(&format!("SELECT {s_columns} FROM ({kept_source}) s"))
+            .await
+            .map_err(df_err)?
+            .execute_stream()
+            .await
+            .map_err(df_err)?;
+        while let Some(batch) = rows.next().await {
+            let batch = batch.map_err(df_err)?;
+            if batch.num_rows() > 0 {
+                sink.write(conform(batch, &target_schema)?).await?;
+            }
+        }
+        writer.stage(0, sink.finish().await?);
+
+        let log_store = table.log_store();
+        let mut removes = Vec::new();
+        let mut views = state.snapshot().file_views(log_store.as_ref(), None);
+        while let Some(view) = views.next().await {
+            let view = view.map_err(|e| LakeError::delta(layer, &name, e))?;
+            let path = view.path().to_string();
+            if files
+                .iter()
+                .any(|f| f == &path || f.ends_with(&format!("/{path}")))
+            {
+                removes.push(view.remove_action(true));
+            }
+        }
+        if removes.len() != files.len() {
+            return Err(LakeError::Internal(format!(
+                "merge into {table_name}: {} file(s) to rewrite, {} found in the log",
+                files.len(),
+                removes.len()
+            )));
+        }
+        let files_rewritten = removes.len();
+        writer.replace_files(
+            removes,
+            DeltaOperation::Merge {
+                predicate: Some(target_filter.clone()),
+                merge_predicate: Some(join_on.clone()),
+                matched_predicates: vec![MergePredicate {
+                    action_type: "update".into(),
+                    predicate: None,
+                }],
+                not_matched_predicates: vec![MergePredicate {
+                    action_type: "insert".into(),
+                    predicate: None,
+                }],
+                not_matched_by_source_predicates: Vec::new(),
+            },
+        );
+        let out = writer.commit().await?;
+        Ok(MergeOutcome {
+            version: Some(out.version),
+            inserted,
+            updated,
+            deleted,
+            files_rewritten,
+        })
+    }
+}
+
+/// `"name"`, for SQL.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `t.key BETWEEN min AND max` over the source's keys, as SQL literals so the scan of the
+/// target can skip files by their statistics; `None` when the source is empty or the key's
+/// type has no simple literal.
+async fn key_range(
+    ctx: &SessionContext,
+    key: &str,
+) -> std::result::Result<Option<String>, deltalake::datafusion::error::DataFusionError> {
+    let k = quote(key);
+    let batches = ctx
+        .sql(&format!("SELECT min({k}), max({k}) FROM __source"))
+        .await?
+        .collect()
+        .await?;
+    let Some(batch) = batches.first() else {
+        return Ok(None);
+    };
+    let min = ScalarValue::try_from_array(batch.column(0), 0)?;
+    let max = ScalarValue::try_from_array(batch.column(1), 0)?;
+    let literal = |v: &ScalarValue| -> Option<String> {
+        match v {
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)) => Some(format!("'{}'", s.replace('\'', "''"))),
+            ScalarValue::Int64(Some(n)) => Some(n.to_string()),
+            ScalarValue::Int32(Some(n)) => Some(n.to_string()),
+            ScalarValue::Date32(Some(_)) => Some(format!("DATE '{v}'")),
+            _ => None,
+        }
+    };
+    Ok(match (literal(&min), literal(&max)) {
+        (Some(lo), Some(hi)) => Some(format!("({k} >= {lo} AND {k} <= {hi})")),
+        _ => None,
+    })
+}
+
+/// The single integer a `SELECT count(*) ...` returns.
+async fn scalar_u64(
+    ctx: &SessionContext,
+    sql: &str,
+) -> std::result::Result<u64, deltalake::datafusion::error::DataFusionError> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    Ok(batches
+        .first()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| ScalarValue::try_from_array(b.column(0), 0))
+        .transpose()?
+        .map_or(0, |v| as_u64(&v)))
+}
+
+fn as_u64(value: &ScalarValue) -> u64 {
+    match value {
+        ScalarValue::Int64(Some(n)) => *n as u64,
+        ScalarValue::UInt64(Some(n)) => *n,
+        _ => 0,
+    }
+}

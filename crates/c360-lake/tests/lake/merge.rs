@@ -1,0 +1,208 @@
+//! MERGE on a unique key: updates, inserts, deletes by flag, key checks, target limits.
+
+use std::sync::Arc;
+
+use arrow::array::{BooleanArray, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use c360_lake::datafusion::execution::SendableRecordBatchStream;
+use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use c360_lake::{Lake, LakeError, Layer, WriteMode};
+
+fn schema(flag: bool) -> SchemaRef {
+    let mut fields = vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, true),
+    ];
+    if flag {
+        fields.push(Field::new("gone", DataType::Boolean, true));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+fn rows(ids: &[Option<i64>], names: &[&str], gone: Option<&[bool]>) -> RecordBatch {
+    let mut columns: Vec<arrow::array::ArrayRef> = vec![
+        Arc::new(Int64Array::from(ids.to_vec())),
+        Arc::new(StringArray::from(names.to_vec())),
+    ];
+    if let Some(g) = gone {
+        columns.push(Arc::new(BooleanArray::from(g.to_vec())));
+    }
+    RecordBatch::try_new(schema(gone.is_some()), columns).unwrap()
+}
+
+fn stream(batch: RecordBatch) -> SendableRecordBatchStream {
+    let schema = batch.schema();
+    Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::iter(vec![Ok(batch)]),
+    ))
+}
+
+async fn create(lake: &Lake, parts: Vec<RecordBatch>) {
+    let mut writer = lake
+        .writer(Layer::Silver, "t", schema(false))
+        .mode(WriteMode::Overwrite)
+        .begin()
+        .await
+        .unwrap();
+    for (i, b) in parts.into_iter().enumerate() {
+        let mut sink = writer.file_sink().unwrap();
+        sink.write(b).await.unwrap();
+        writer.stage(i, sink.finish().await.unwrap());
+    }
+    writer.commit().await.unwrap();
+}
+
+async fn contents(lake: &Lake) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for b in lake.read_all(Layer::Silver, "t").await.unwrap() {
+        let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let names = arrow::compute::cast(b.column(1), &DataType::Utf8).unwrap();
+        let names = names.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..b.num_rows() {
+            out.push((ids.value(i), names.value(i).to_string()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn updates_inserts_and_deletes_rewriting_only_touched_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    // Three files: ids 1-3, 10-12, 20-22.
+    create(
+        &lake,
+        vec![
+            rows(&[Some(1), Some(2), Some(3)], &["a", "b", "c"], None),
+            rows(&[Some(10), Some(11), Some(12)], &["j", "k", "l"], None),
+            rows(&[Some(20), Some(21), Some(22)], &["t", "u", "v"], None),
+        ],
+    )
+    .await;
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .delete_flag("gone")
+        .idempotency_key("c360.stream.test", 7)
+        .execute(stream(rows(
+            &[Some(11), Some(12), Some(13), Some(14)],
+            &["K", "x", "m", "y"],
+            Some(&[false, true, false, true]),
+        )))
+        .await
+        .unwrap();
+    assert_eq!((out.inserted, out.updated, out.deleted), (1, 1, 1));
+    // Only the file holding 10-12 is rewritten; the key range 11-14 skips the others.
+    assert_eq!(out.files_rewritten, 1);
+    let got = contents(&lake).await;
+    let want: Vec<(i64, String)> = [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+        (10, "j"),
+        (11, "K"),
+        (13, "m"),
+        (20, "t"),
+        (21, "u"),
+        (22, "v"),
+    ]
+    .iter()
+    .map(|(i, n)| (*i, n.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        lake.app_version(Layer::Silver, "t", "c360.stream.test")
+            .await
+            .unwrap(),
+        Some(7)
+    );
+    // The delete flag is not stored.
+    let info = lake.table_info(Layer::Silver, "t").await.unwrap().unwrap();
+    assert_eq!(info.rows, 9);
+}
+
+#[tokio::test]
+async fn null_and_duplicate_keys_are_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    create(&lake, vec![rows(&[Some(1), Some(2)], &["a", "b"], None)]).await;
+    let before = lake.content_hash(Layer::Silver, "t").await.unwrap();
+
+    let err = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(&[Some(1), None], &["x", "y"], None)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LakeError::MergeKey { .. }), "{err}");
+    assert!(err.to_string().contains("NULL"), "{err}");
+
+    let err = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(&[Some(3), Some(3)], &["x", "y"], None)))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("more than once"), "{err}");
+
+    let err = lake
+        .merge(Layer::Silver, "t", vec!["nope".into()])
+        .execute(stream(rows(&[Some(3)], &["x"], None)))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("'nope'"), "{err}");
+    assert_eq!(lake.content_hash(Layer::Silver, "t").await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_target_predicate_limits_what_may_be_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    create(
+        &lake,
+        vec![
+            rows(&[Some(1), Some(2)], &["a", "b"], None),
+            rows(&[Some(10), Some(11)], &["j", "k"], None),
+        ],
+    )
+    .await;
+    // Only ids >= 10 may change: the row for id 2 is inserted again instead of updated.
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .target_predicate("id >= 10")
+        .execute(stream(rows(&[Some(2), Some(11)], &["B", "K"], None)))
+        .await
+        .unwrap();
+    assert_eq!((out.inserted, out.updated, out.files_rewritten), (1, 1, 1));
+    let got = contents(&lake).await;
+    assert_eq!(got.len(), 5);
+    assert!(got.contains(&(2, "b".into())) && got.contains(&(2, "B".into())));
+    assert!(got.contains(&(11, "K".into())) && !got.contains(&(11, "k".into())));
+}
+
+#[tokio::test]
+async fn an_empty_source_is_a_no_op_unless_an_offset_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    create(&lake, vec![rows(&[Some(1)], &["a"], None)]).await;
+    let empty = RecordBatch::new_empty(schema(false));
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(empty.clone()))
+        .await
+        .unwrap();
+    assert_eq!(out.version, None);
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .idempotency_key("c360.stream.x", 3)
+        .execute(stream(empty))
+        .await
+        .unwrap();
+    assert_eq!(out.version, Some(1));
+    assert_eq!(
+        lake.app_version(Layer::Silver, "t", "c360.stream.x")
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(contents(&lake).await, vec![(1, "a".to_string())]);
+}

@@ -1,0 +1,69 @@
+//! Change streams: the rows an append-only table gained after a version.
+
+use c360_lake::datafusion::prelude::SessionContext;
+use c360_lake::{Changes, Lake, Layer, WriteMode};
+
+use super::{batch, write};
+
+async fn count(changes: Changes) -> (u64, i64) {
+    let Changes::Rows { to, provider, .. } = changes else {
+        panic!("expected rows");
+    };
+    let ctx = SessionContext::new();
+    let n = ctx.read_table(provider).unwrap().count().await.unwrap();
+    (to, n as i64)
+}
+
+#[tokio::test]
+async fn changes_are_the_files_added_since_a_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    write(&lake, WriteMode::Append, vec![vec![batch(0..10)]]).await; // v0
+    write(
+        &lake,
+        WriteMode::Append,
+        vec![vec![batch(10..15)], vec![batch(15..17)]],
+    )
+    .await; // v1
+    assert_eq!(
+        count(
+            lake.changes_since(Layer::Bronze, "things", None)
+                .await
+                .unwrap()
+        )
+        .await,
+        (1, 17)
+    );
+    assert_eq!(
+        count(
+            lake.changes_since(Layer::Bronze, "things", Some(0))
+                .await
+                .unwrap()
+        )
+        .await,
+        (1, 7)
+    );
+    assert_eq!(
+        count(
+            lake.changes_since(Layer::Bronze, "things", Some(1))
+                .await
+                .unwrap()
+        )
+        .await,
+        (1, 0)
+    );
+
+    write(&lake, WriteMode::Overwrite, vec![vec![batch(0..3)]]).await; // v2 rewrites
+    assert!(matches!(
+        lake.changes_since(Layer::Bronze, "things", Some(1))
+            .await
+            .unwrap(),
+        Changes::Rewritten { to: 2 }
+    ));
+    assert_eq!(
+        lake.app_version(Layer::Bronze, "things", "nobody")
+            .await
+            .unwrap(),
+        None
+    );
+}
