@@ -1,0 +1,47 @@
+{#- Text standardisation shared by the silver models (SPEC §3). -#}
+
+{#- The whitespace "trimmed" removes: space, tab, LF, VT, FF, CR (ASCII whitespace). -#}
+{% macro whitespace() -%}
+concat(' ', chr(9), chr(10), chr(11), chr(12), chr(13))
+{%- endmacro %}
+
+{#- SPEC §3 "trimmed": leading and trailing whitespace removed. -#}
+{% macro trim_ws(expr) -%}
+btrim({{ expr }}, {{ whitespace() }})
+{%- endmacro %}
+
+{#- SPEC §3 "NULL or blank": NULL, empty, or whitespace only. -#}
+{% macro is_blank(expr) -%}
+(coalesce({{ trim_ws(expr) }}, '') = '')
+{%- endmacro %}
+
+{#- SPEC §3 "Title-cased": first letter of every word upper case, the rest lower case
+    (DataFusion's initcap: a word is a run of letters and digits). -#}
+{% macro title_case(expr) -%}
+initcap({{ trim_ws(expr) }})
+{%- endmacro %}
+
+{#- SPEC §3 "case- and space-insensitively": lower-cased with every whitespace character
+    removed (anywhere in the value), before comparing with the accepted spellings. -#}
+{% macro fold(expr) -%}
+regexp_replace(lower({{ expr }}), '\s', '', 'g')
+{%- endmacro %}
+
+{#- SPEC §3: channel normalised to {Online, In-Store, Mobile}; anything else is NULL
+    (and the row is quarantined as bad_channel). -#}
+{% macro normalise_channel(expr) -%}
+case {{ fold(expr) }}
+        when 'online' then 'Online'
+        when 'in-store' then 'In-Store'
+        when 'mobile' then 'Mobile'
+    end
+{%- endmacro %}
+
+{#- SPEC §3: status normalised to {approved, declined}; anything else is NULL
+    (and the row is quarantined as bad_status). -#}
+{% macro normalise_status(expr) -%}
+case {{ fold(expr) }}
+        when 'approved' then 'approved'
+        when 'declined' then 'declined'
+    end
+{%- endmacro %}

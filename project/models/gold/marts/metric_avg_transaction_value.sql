@@ -1,0 +1,65 @@
+-- metric_avg_transaction_value (SPEC §4.4): the distribution of each current customer's spend
+-- transactions (approved, transaction_date <= as_of).
+with current_customers as (
+    select * from {{ ref('current_customers') }}
+),
+
+spend as (
+    select * from {{ ref('spend_transactions') }}
+),
+
+stats as (
+    select
+        customer_id,
+        count(*) as transaction_count,
+        cast(sum(transaction_amount) as double) / count(*) as avg_transaction_value,
+        -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions
+        case when count(*) >= 2 then stddev_samp(transaction_amount) end as stddev_transaction_value,
+        min(transaction_amount) as min_transaction_value,
+        max(transaction_amount) as max_transaction_value,
+        -- SPEC §4.4: exact median. percentile_cont over whole cents is exact (the mean of two
+        -- integers is a multiple of 0.5, which a double holds exactly), then back to dollars
+        -- as a DECIMAL with 3 places (a median can fall on half a cent)
+        cast(
+            cast(percentile_cont(0.5) within group (order by cast(transaction_amount * 100 as bigint)) as decimal(16, 1))
+            / 100
+            as decimal(15, 3)
+        ) as median_transaction_value
+    from spend
+    group by customer_id
+),
+
+measured as (
+    select
+        c.customer_id,
+        coalesce(s.transaction_count, 0) as transaction_count,
+        s.avg_transaction_value,
+        s.stddev_transaction_value,
+        s.min_transaction_value,
+        s.max_transaction_value,
+        s.median_transaction_value,
+        -- cv = stddev / avg
+        s.stddev_transaction_value / s.avg_transaction_value as coefficient_of_variation
+    from current_customers as c
+    left join stats as s on c.customer_id = s.customer_id
+)
+
+select
+    customer_id,
+    avg_transaction_value,
+    stddev_transaction_value,
+    min_transaction_value,
+    max_transaction_value,
+    median_transaction_value,
+    transaction_count,
+    coefficient_of_variation,
+    -- SPEC §4.4: spending_consistency by the coefficient of variation
+    case
+        when transaction_count < 2 then 'Insufficient Data'
+        when coefficient_of_variation < 0.5 then 'Consistent'
+        when coefficient_of_variation < 1.0 then 'Moderate'
+        else 'Variable'
+    end as spending_consistency,
+    {{ as_of() }} as as_of_date
+from measured
+order by customer_id

@@ -1,0 +1,102 @@
+-- metric_mom_spend_change (SPEC §4.4): one row per current customer × calendar month, from the
+-- customer's first spend month to as_of's month, months without spend included as 0.
+-- Spend = approved, transaction_date <= as_of. Customers who never spent have no rows.
+with current_customers as (
+    select * from {{ ref('current_customers') }}
+),
+
+run as (
+    select
+        {{ as_of() }} as as_of,
+        cast(date_trunc('month', {{ as_of() }}) as date) as as_of_month
+),
+
+spend as (
+    select
+        s.customer_id,
+        cast(date_trunc('month', s.transaction_date) as date) as month_start,
+        s.transaction_amount
+    from {{ ref('spend_transactions') }} as s
+    inner join current_customers as c on s.customer_id = c.customer_id
+),
+
+monthly as (
+    select
+        customer_id,
+        month_start,
+        {{ money_sum('transaction_amount') }} as monthly_spend,
+        count(*) as transaction_count
+    from spend
+    group by customer_id, month_start
+),
+
+first_month as (
+    select customer_id, min(month_start) as first_month
+    from monthly
+    group by customer_id
+),
+
+months as (
+    -- SPEC §4.4: every calendar month from the first spend month to as_of's month
+    select
+        f.customer_id,
+        unnest(generate_series(f.first_month, run.as_of_month, interval '1 month')) as month_start
+    from first_month as f
+    cross join run
+),
+
+filled as (
+    -- SPEC §4.4: months without spend included as 0
+    select
+        m.customer_id,
+        m.month_start,
+        coalesce(s.monthly_spend, cast(0 as decimal(18, 2))) as monthly_spend,
+        coalesce(s.transaction_count, 0) as transaction_count
+    from months as m
+    left join monthly as s
+        on m.customer_id = s.customer_id and m.month_start = s.month_start
+),
+
+compared as (
+    select
+        *,
+        row_number() over by_month = 1 as is_first_month,
+        -- SPEC §4.4: prior_month_spend and mom_change_amount NULL in the first month
+        lag(monthly_spend) over by_month as prior_month_spend
+    from filled
+    window by_month as (partition by customer_id order by month_start)
+)
+
+select
+    c.customer_id,
+    c.month_start,
+    to_char(c.month_start, '%Y-%m') as year_month,
+    c.monthly_spend,
+    c.transaction_count,
+    c.prior_month_spend,
+    cast(c.monthly_spend - c.prior_month_spend as decimal(18, 2)) as mom_change_amount,
+    -- SPEC §4.4: NULL in the first month or if prior = 0
+    case when c.prior_month_spend <> 0
+        then cast(c.monthly_spend - c.prior_month_spend as double)
+            / cast(c.prior_month_spend as double) * 100
+    end as mom_change_pct,
+    -- SPEC §4.4: false for as_of's month unless as_of is its last day
+    case
+        when c.month_start < run.as_of_month then true
+        else date_part('day', run.as_of + interval '1 day') = 1
+    end as is_complete_month,
+    -- SPEC §4.4 mom_trend (thresholds compared exactly on the DECIMAL amounts)
+    case
+        when c.is_first_month then 'First Month'
+        when c.prior_month_spend = 0 and c.monthly_spend > 0 then 'Reactivated'
+        when c.prior_month_spend = 0 then 'Inactive'
+        when (c.monthly_spend - c.prior_month_spend) * 100 > c.prior_month_spend * 50 then 'High Growth'
+        when c.monthly_spend > c.prior_month_spend then 'Growth'
+        when c.monthly_spend = c.prior_month_spend then 'Flat'
+        when (c.monthly_spend - c.prior_month_spend) * 100 > c.prior_month_spend * -30 then 'Decline'
+        else 'High Decline'
+    end as mom_trend,
+    run.as_of as as_of_date
+from compared as c
+cross join run
+order by c.customer_id, c.month_start
