@@ -16,33 +16,51 @@ identified as (
     where not {{ is_blank('transaction_id') }}
 ),
 
-ranked as (
+copy_counts as (
+    -- SPEC §3 conservation: every copy of an id is counted; all but the surviving one are
+    -- duplicates. Only ids with more than one copy (~0.2%) need ranking.
+    select transaction_id, count(*) as copies
+    from identified
+    group by transaction_id
+    having count(*) > 1
+),
+
+single_copy as (
+    -- the common case: an id that arrived once is its own latest copy
+    -- (written `small ANTI JOIN big` so the hash table is built on the few duplicated ids)
+    select i.*, cast(1 as bigint) as copies
+    from copy_counts as d
+    right anti join identified as i on i.transaction_id = d.transaction_id
+),
+
+ranked_copies as (
     select
-        *,
-        -- SPEC §3 conservation: every copy of an id is counted; all but the surviving one are
-        -- duplicates
-        count(*) over (partition by transaction_id) as copies,
+        i.*,
+        d.copies,
         -- SPEC §3 dedupe first: the latest ingested_at is *the* row of the transaction.
         -- Bronze has no row-order column, so ties fall to the row's other columns, each
         -- descending (docs/models.md). NULL ingested_at counts as the oldest.
         row_number() over (
-            partition by transaction_id
+            partition by i.transaction_id
             order by
-                ingested_at desc nulls last,
-                source desc nulls last,
-                transaction_date desc nulls last,
-                customer_id desc nulls last,
-                transaction_amount desc nulls last,
-                merchant_name desc nulls last,
-                merchant_category desc nulls last,
-                channel desc nulls last,
-                status desc nulls last
+                i.ingested_at desc nulls last,
+                i.source desc nulls last,
+                i.transaction_date desc nulls last,
+                i.customer_id desc nulls last,
+                i.transaction_amount desc nulls last,
+                i.merchant_name desc nulls last,
+                i.merchant_category desc nulls last,
+                i.channel desc nulls last,
+                i.status desc nulls last
         ) as copy_rank
-    from identified
+    from copy_counts as d
+    inner join identified as i on i.transaction_id = d.transaction_id
 ),
 
 latest_copy as (
-    select * from ranked
+    select * from single_copy
+    union all
+    select * exclude (copy_rank) from ranked_copies
     where copy_rank = 1
 ),
 
