@@ -1,148 +1,44 @@
--- customer_segments (SPEC §4.4): behavioural metrics and the segment of every current
--- customer at as_of. Spend = approved, transaction_date <= as_of.
---
--- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as
--- travel_spend * 100 >= lifetime_value * 25), so a boundary case never depends on floating
--- point; the DOUBLE percentage columns are the same quantities for display.
-with current_customers as (
-    select * from {{ ref('current_customers') }}
+-- customer_segments (SPEC §4.4): behavioural metrics and segment of every current customer at
+-- as_of (computed in customer_behaviour), with previous_segment and segment_assigned_date
+-- from the segment log (customer_segment_history).
+with behaviour as (
+    select * from {{ ref('customer_behaviour') }}
 ),
 
-run as (
-    select {{ as_of() }} as as_of
+history as (
+    select * from {{ ref('customer_segment_history') }}
 ),
 
-spend as (
-    select s.*, run.as_of
-    from {{ ref('spend_transactions') }} as s
-    cross join run
-),
-
-spend_by_customer as (
-    select
-        customer_id,
-        count(*) as total_transactions,
-        {{ money_sum('transaction_amount') }} as lifetime_value,
-        min(transaction_date) as first_transaction_date,
-        max(transaction_date) as last_transaction_date,
-        -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90]
-        {{ money_sum("case when transaction_date > as_of - interval '90 days' then transaction_amount end") }} as spend_last_90_days,
-        {{ money_sum("case when transaction_date > as_of - interval '180 days' and transaction_date <= as_of - interval '90 days' then transaction_amount end") }} as spend_prior_90_days,
-        {{ money_sum('case when is_travel then transaction_amount end') }} as travel_spend,
-        {{ money_sum('case when is_necessity then transaction_amount end') }} as necessities_spend
-    from spend
-    group by customer_id
-),
-
-metrics as (
-    select
-        c.customer_id,
-        run.as_of,
-        coalesce(s.total_transactions, 0) as total_transactions,
-        coalesce(s.lifetime_value, cast(0 as decimal(18, 2))) as lifetime_value,
-        s.first_transaction_date,
-        s.last_transaction_date,
-        coalesce(s.spend_last_90_days, cast(0 as decimal(18, 2))) as spend_last_90_days,
-        coalesce(s.spend_prior_90_days, cast(0 as decimal(18, 2))) as spend_prior_90_days,
-        coalesce(s.travel_spend, cast(0 as decimal(18, 2))) as travel_spend,
-        coalesce(s.necessities_spend, cast(0 as decimal(18, 2))) as necessities_spend
-    from current_customers as c
-    cross join run
-    left join spend_by_customer as s on c.customer_id = s.customer_id
-),
-
-derived as (
-    select
-        *,
-        -- SPEC §4.4: avg_transaction_value = lifetime_value / total_transactions (NULL if none)
-        case when total_transactions > 0
-            then cast(lifetime_value as double) / total_transactions
-        end as avg_transaction_value,
-        -- SPEC §4.4: tenure_months = months_between(first_transaction_date, as_of)
-        {{ months_between('first_transaction_date', 'as_of') }} as tenure_months,
-        -- SPEC §4.4: (last − prior) / prior × 100, NULL if prior = 0
-        case when spend_prior_90_days <> 0
-            then cast(spend_last_90_days - spend_prior_90_days as double)
-                / cast(spend_prior_90_days as double) * 100
-        end as spend_change_pct,
-        -- SPEC §4.4: avg_monthly_spend = spend_last_90_days / 3
-        cast(spend_last_90_days as double) / 3 as avg_monthly_spend,
-        -- SPEC §4.4: shares of lifetime spend, 0 when lifetime spend is 0
-        case when lifetime_value <> 0
-            then cast(travel_spend as double) / cast(lifetime_value as double) * 100
-            else 0
-        end as travel_spend_pct,
-        case when lifetime_value <> 0
-            then cast(necessities_spend as double) / cast(lifetime_value as double) * 100
-            else 0
-        end as necessities_spend_pct
-    from metrics
-),
-
-segmented as (
-    select
-        *,
-        -- SPEC §4.4: the first rule that matches
-        case
-            -- 1. avg_monthly_spend >= 5000 and travel_spend_pct >= 25
-            when spend_last_90_days >= 15000
-                and lifetime_value > 0
-                and travel_spend * 100 >= lifetime_value * 25
-                then 'High-Value Travelers'
-            -- 2. spend_change_pct <= −30 and spend_prior_90_days >= 2000
-            when spend_prior_90_days >= 2000
-                and (spend_last_90_days - spend_prior_90_days) * 100 <= spend_prior_90_days * -30
-                then 'Declining'
-            -- 3. tenure_months <= 6 and (spend_change_pct >= 50 or spend_change_pct is NULL)
-            when tenure_months <= 6
-                and (spend_prior_90_days = 0
-                    or (spend_last_90_days - spend_prior_90_days) * 100 >= spend_prior_90_days * 50)
-                then 'New & Growing'
-            -- 4. avg_monthly_spend < 1500 and necessities_spend_pct >= 60
-            when spend_last_90_days < 4500
-                and lifetime_value > 0
-                and necessities_spend * 100 >= lifetime_value * 60
-                then 'Budget-Conscious'
-            -- 5. everything else, including customers with no spend
-            else 'Stable Mid-Spenders'
-        end as customer_segment
-    from derived
-),
-
-{% if is_incremental() -%}
-previous as (
-    -- the segments of the previous build (this model's own table)
+latest_assignment as (
     select customer_id, customer_segment, previous_segment, segment_assigned_date
-    from {{ this }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id
+                order by assignment_seq desc
+            ) as recency
+        from history
+    ) as h
+    where recency = 1
 ),
-{%- else -%}
-previous as (
-    -- first build: there is no previous segment
-    select
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as customer_segment,
-        cast(null as varchar) as previous_segment,
-        cast(null as date) as segment_assigned_date
-    where false
-),
-{%- endif %}
 
 assigned as (
     select
-        s.*,
-        -- SPEC §4.4: previous_segment = the segment held before the current one;
-        -- segment_assigned_date = the as_of at which the current segment was first assigned
-        -- (unchanged segment ⇒ both kept from the previous build)
+        b.*,
+        -- SPEC §4.4: unchanged segment ⇒ previous_segment and segment_assigned_date kept from
+        -- the build that assigned it; a segment the log does not hold yet (e.g. a run that
+        -- skipped the log) is assigned at this as_of
         case
-            when p.customer_segment = s.customer_segment then p.previous_segment
-            else p.customer_segment
+            when a.customer_segment = b.customer_segment then a.previous_segment
+            else a.customer_segment
         end as previous_segment,
         case
-            when p.customer_segment = s.customer_segment then p.segment_assigned_date
-            else s.as_of
+            when a.customer_segment = b.customer_segment then a.segment_assigned_date
+            else b.as_of
         end as segment_assigned_date
-    from segmented as s
-    left join previous as p on s.customer_id = p.customer_id
+    from behaviour as b
+    left join latest_assignment as a on b.customer_id = a.customer_id
 )
 
 select

@@ -1,0 +1,114 @@
+{{ config(materialized='ephemeral') }}
+-- customer_behaviour: the behavioural metrics and segment of every current customer at as_of
+-- (SPEC §4.4). Spend = approved, transaction_date <= as_of. Read by customer_segments and
+-- customer_segment_history.
+--
+-- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as
+-- travel_spend * 100 >= lifetime_value * 25), so a boundary case never depends on floating
+-- point; the DOUBLE percentage columns are the same quantities for display.
+with current_customers as (
+    select * from {{ ref('current_customers') }}
+),
+
+run as (
+    select {{ as_of() }} as as_of
+),
+
+spend as (
+    select s.*, run.as_of
+    from {{ ref('spend_transactions') }} as s
+    cross join run
+),
+
+spend_by_customer as (
+    select
+        customer_id,
+        count(*) as total_transactions,
+        {{ money_sum('transaction_amount') }} as lifetime_value,
+        min(transaction_date) as first_transaction_date,
+        max(transaction_date) as last_transaction_date,
+        -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90]
+        {{ money_sum("case when transaction_date > as_of - interval '90 days' then transaction_amount end") }} as spend_last_90_days,
+        {{ money_sum("case when transaction_date > as_of - interval '180 days' and transaction_date <= as_of - interval '90 days' then transaction_amount end") }} as spend_prior_90_days,
+        {{ money_sum('case when is_travel then transaction_amount end') }} as travel_spend,
+        {{ money_sum('case when is_necessity then transaction_amount end') }} as necessities_spend
+    from spend
+    group by customer_id
+),
+
+metrics as (
+    select
+        c.customer_id,
+        run.as_of,
+        coalesce(s.total_transactions, 0) as total_transactions,
+        coalesce(s.lifetime_value, cast(0 as decimal(18, 2))) as lifetime_value,
+        s.first_transaction_date,
+        s.last_transaction_date,
+        coalesce(s.spend_last_90_days, cast(0 as decimal(18, 2))) as spend_last_90_days,
+        coalesce(s.spend_prior_90_days, cast(0 as decimal(18, 2))) as spend_prior_90_days,
+        coalesce(s.travel_spend, cast(0 as decimal(18, 2))) as travel_spend,
+        coalesce(s.necessities_spend, cast(0 as decimal(18, 2))) as necessities_spend
+    from current_customers as c
+    cross join run
+    left join spend_by_customer as s on c.customer_id = s.customer_id
+),
+
+derived as (
+    select
+        *,
+        -- SPEC §4.4: avg_transaction_value = lifetime_value / total_transactions (NULL if none)
+        case when total_transactions > 0
+            then cast(lifetime_value as double) / total_transactions
+        end as avg_transaction_value,
+        -- SPEC §4.4: tenure_months = months_between(first_transaction_date, as_of)
+        {{ months_between('first_transaction_date', 'as_of') }} as tenure_months,
+        -- SPEC §4.4: (last − prior) / prior × 100, NULL if prior = 0
+        case when spend_prior_90_days <> 0
+            then cast(spend_last_90_days - spend_prior_90_days as double)
+                / cast(spend_prior_90_days as double) * 100
+        end as spend_change_pct,
+        -- SPEC §4.4: avg_monthly_spend = spend_last_90_days / 3
+        cast(spend_last_90_days as double) / 3 as avg_monthly_spend,
+        -- SPEC §4.4: shares of lifetime spend, 0 when lifetime spend is 0
+        case when lifetime_value <> 0
+            then cast(travel_spend as double) / cast(lifetime_value as double) * 100
+            else 0
+        end as travel_spend_pct,
+        case when lifetime_value <> 0
+            then cast(necessities_spend as double) / cast(lifetime_value as double) * 100
+            else 0
+        end as necessities_spend_pct
+    from metrics
+),
+
+segmented as (
+    select
+        *,
+        -- SPEC §4.4: the first rule that matches
+        case
+            -- 1. avg_monthly_spend >= 5000 and travel_spend_pct >= 25
+            when spend_last_90_days >= 15000
+                and lifetime_value > 0
+                and travel_spend * 100 >= lifetime_value * 25
+                then 'High-Value Travelers'
+            -- 2. spend_change_pct <= −30 and spend_prior_90_days >= 2000
+            when spend_prior_90_days >= 2000
+                and (spend_last_90_days - spend_prior_90_days) * 100 <= spend_prior_90_days * -30
+                then 'Declining'
+            -- 3. tenure_months <= 6 and (spend_change_pct >= 50 or spend_change_pct is NULL)
+            when tenure_months <= 6
+                and (spend_prior_90_days = 0
+                    or (spend_last_90_days - spend_prior_90_days) * 100 >= spend_prior_90_days * 50)
+                then 'New & Growing'
+            -- 4. avg_monthly_spend < 1500 and necessities_spend_pct >= 60
+            when spend_last_90_days < 4500
+                and lifetime_value > 0
+                and necessities_spend * 100 >= lifetime_value * 60
+                then 'Budget-Conscious'
+            -- 5. everything else, including customers with no spend
+            else 'Stable Mid-Spenders'
+        end as customer_segment
+    from derived
+)
+
+select * from segmented
