@@ -94,15 +94,29 @@ impl Lake {
         layer: Layer,
         name: &str,
         mode: WriteMode,
+        stream: SendableRecordBatchStream,
+    ) -> Result<WriteOutcome> {
+        self.write_stream_with_offsets(layer, name, mode, stream, &[])
+            .await
+    }
+
+    /// [`Lake::write_stream`], also recording `(app_id, version)` `txn`s (stream offsets, see
+    /// [`Lake::changes_since`]) in the same commit.
+    pub async fn write_stream_with_offsets(
+        &self,
+        layer: Layer,
+        name: &str,
+        mode: WriteMode,
         mut stream: SendableRecordBatchStream,
+        offsets: &[(String, i64)],
     ) -> Result<WriteOutcome> {
         let source = stream.schema();
         let target = delta_compatible(&source);
-        let mut writer = self
-            .writer(layer, name, target.clone())
-            .mode(mode)
-            .begin()
-            .await?;
+        let mut builder = self.writer(layer, name, target.clone()).mode(mode);
+        for (app_id, version) in offsets {
+            builder = builder.idempotency_key(app_id.clone(), *version);
+        }
+        let mut writer = builder.begin().await?;
         let mut sink = writer.file_sink()?;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| LakeError::Read {

@@ -149,6 +149,20 @@ pub fn compile(
         })?;
         let ctes = ephemeral_closure(&dag, dag.parents(id), &is_ephemeral, &position);
         let compiled = inline_ctes(&rendered.sql, &ctes, &bodies);
+        // The executor may still have to rebuild (the table is gone, a stream's source was
+        // rewritten): keep the full-build SQL beside the incremental one.
+        let rebuild_sql = if incremental {
+            let full = renderer.render(RenderRequest {
+                template: &p.file.path,
+                node: name,
+                model: Some(model_info(p.file, p.config.materialized, p.config.layer)),
+                is_incremental: false,
+                lookup: lookup.clone(),
+            })?;
+            Some(inline_ctes(&full.sql, &ctes, &bodies))
+        } else {
+            None
+        };
         bodies.insert(id.clone(), rendered.sql);
         let props = p.file.properties.as_ref();
         nodes.insert(
@@ -167,6 +181,7 @@ pub fn compile(
                 config: Some(p.config.clone()),
                 test: None,
                 compiled_sql: Some(compiled),
+                rebuild_sql,
                 columns: props.map(|pr| columns(&pr.columns)).unwrap_or_default(),
                 description: props.map(|pr| pr.description.clone()).unwrap_or_default(),
                 tags: p.config.tags.clone(),
@@ -232,6 +247,7 @@ pub fn compile(
                 ephemeral_ctes: ctes,
                 test: Some(info),
                 compiled_sql: Some(sql),
+                rebuild_sql: None,
                 ..bare(&t.name, ResourceType::Test, &t.path)
             },
         );
@@ -502,6 +518,7 @@ fn bare(name: &str, resource_type: ResourceType, path: &str) -> ManifestNode {
         config: None,
         test: None,
         compiled_sql: None,
+        rebuild_sql: None,
         columns: Vec::new(),
         description: String::new(),
         tags: BTreeSet::new(),

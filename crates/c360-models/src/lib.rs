@@ -27,10 +27,13 @@
 //!    (ephemeral models inlined as CTEs).
 //!
 //! 8. execution — [`Runner`] runs a manifest against a [`c360_lake::Lake`] in one DataFusion
-//!    session: seeds loaded, `table`/`append` models written as Delta commits, views
-//!    registered in the session, tests counted into [`RunResults`], and `target/manifest.json`
-//!    plus `target/run_results.json` written. Not yet: incremental (MERGE) models, streams,
-//!    Rust models, run history in the lake.
+//!    session: seeds loaded, `table` models overwritten atomically, `incremental` models
+//!    merged on `unique_key` (with a delete flag and lookback limits), `append` models
+//!    appended, `stream()` sources read from the offset stored in the model's own commit,
+//!    `rust` models built by registered [`RustModel`]s, views registered in the session,
+//!    tests counted (failures stored on request) into [`RunResults`], `target/manifest.json`
+//!    and `target/run_results.json` written, and every result appended to
+//!    `_c360.run_history`.
 //!
 //! The compile phases never read the lake: whether an incremental model has a table to add to
 //! is a question the caller answers through `compile`'s `is_incremental` argument.
@@ -87,7 +90,10 @@ pub use compile::compile;
 pub use config::{Lookback, Materialization, ModelConfig, ModelLayer, ResolvedConfig, CONFIG_KEYS};
 pub use dag::{Dag, DagError, NodeState, Scheduler};
 pub use error::{ModelError, Result};
-pub use execute::{NodeResult, NodeStatus, RunOptions, RunResults, Runner, RUN_HISTORY_TABLE};
+pub use execute::{
+    failures_table, NodeResult, NodeStatus, RunOptions, RunResults, Runner, RustModel,
+    RustModelError, RustModelInput, RustModels, RUN_HISTORY_TABLE,
+};
 pub use manifest::{parse_vars, ColumnInfo, Manifest, ManifestNode, ResourceType, TestInfo};
 pub use project::{MacroFile, ModelFile, Project, Seed, SingularTest, Source, PROJECT_FILE};
 pub use project_file::{FolderDefaults, ProjectFile};

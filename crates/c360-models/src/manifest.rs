@@ -79,6 +79,10 @@ pub struct ManifestNode {
     /// Models and tests: the SQL to run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compiled_sql: Option<String>,
+    /// Incremental models compiled incrementally: the SQL of a full build, run instead when
+    /// the executor finds it must rebuild (no table yet, or a stream's source was rewritten).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuild_sql: Option<String>,
     /// Documented columns, in property-file order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<ColumnInfo>,

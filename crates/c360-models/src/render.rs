@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `ref('m')` | `silver.m` (ephemeral: `__ephemeral_m`; seeds: `<seed layer>.m`) | a dependency |
 //! | `source('bronze', 't')` | `bronze.t` | a source dependency |
-//! | `stream('bronze', 't')` | `__stream_bronze_t` (incremental and append models only) | a stream |
+//! | `stream('bronze', 't')` | `__stream_<model>__bronze_t` (incremental and append models only) | a stream |
 //! | `var('k')`, `var('k', default)` | the value (`--var` > `[vars]` > default) | |
 //! | `config(key=value, ...)` | nothing | the model's (or test's) in-file configuration |
 //! | `is_incremental()` | whether this run merges/appends into an existing table | |
@@ -52,9 +52,10 @@ pub fn ephemeral_relation(model: &str) -> String {
     format!("__ephemeral_{model}")
 }
 
-/// The relation name under which the executor registers the new rows of a streamed source.
-pub fn stream_relation(source: &str, table: &str) -> String {
-    format!("__stream_{source}_{table}")
+/// The relation name under which the executor registers, for one model, the new rows of a
+/// streamed source (one name per model, so models running at once never share a stream).
+pub fn stream_relation(model: &str, source: &str, table: &str) -> String {
+    format!("__stream_{model}__{source}_{table}")
 }
 
 /// What names resolve to during one pass.
@@ -197,6 +198,7 @@ impl Issue {
 
 #[derive(Debug)]
 struct Recorder {
+    node: String,
     is_incremental: bool,
     /// `None` for tests.
     materialized: Option<Materialization>,
@@ -293,7 +295,7 @@ fn stream_fn(state: &State, source: &str, table: &str) -> Result<String, Error> 
         }
     }
     rec.with(|r| r.streams.insert(format!("source.{source}.{table}")));
-    Ok(stream_relation(source, table))
+    Ok(stream_relation(&rec.node, source, table))
 }
 
 fn var_fn(state: &State, name: &str, default: Option<Value>) -> Result<Value, Error> {
@@ -412,6 +414,7 @@ impl Renderer {
     /// Renders one model or singular test.
     pub(crate) fn render(&self, req: RenderRequest<'_>) -> Result<Rendered> {
         let rec = Arc::new(Recorder {
+            node: req.node.to_string(),
             is_incremental: req.is_incremental,
             materialized: req.model.as_ref().map(|m| m.materialized),
             lookup: req.lookup.clone(),
@@ -554,7 +557,7 @@ mod tests {
         let out = render(&p, "b", Materialization::View, true).unwrap();
         assert_eq!(
             out.sql,
-            "select (n * 2 + 7), 'd' from silver.a join bronze.t join __stream_bronze_t where n > (select max(n) from gold.b)\n"
+            "select (n * 2 + 7), 'd' from silver.a join bronze.t join __stream_b__bronze_t where n > (select max(n) from gold.b)\n"
         );
         assert_eq!(out.refs, BTreeSet::from(["model.a".to_string()]));
         assert_eq!(out.sources, BTreeSet::from(["source.bronze.t".to_string()]));

@@ -1,6 +1,7 @@
 //! One node at a time: a model materialised, a seed loaded, a test counted. Each returns an
 //! [`Outcome`]; nothing here decides what runs next (that is the scheduler loop in `run`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use c360_lake::datafusion::common::TableReference;
@@ -8,7 +9,9 @@ use c360_lake::datafusion::error::DataFusionError;
 use c360_lake::datafusion::prelude::{CsvReadOptions, SessionContext};
 use c360_lake::{Lake, LakeError, Layer, WriteMode, WriteOutcome};
 
+use super::incremental;
 use super::results::NodeStatus;
+use super::rust_model::{RustModelInput, RustModels};
 use crate::config::Materialization;
 use crate::manifest::ManifestNode;
 use crate::tests_def::TestStatus;
@@ -24,7 +27,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn error(message: impl Into<String>) -> Outcome {
+    pub(crate) fn error(message: impl Into<String>) -> Outcome {
         Outcome {
             status: NodeStatus::Error,
             rows_affected: None,
@@ -34,14 +37,14 @@ impl Outcome {
         }
     }
 
-    fn success(message: impl Into<String>) -> Outcome {
+    pub(crate) fn success(message: impl Into<String>) -> Outcome {
         Outcome {
             status: NodeStatus::Success,
             ..Outcome::error(message)
         }
     }
 
-    fn written(relation: &str, verb: &str, out: &WriteOutcome) -> Outcome {
+    pub(crate) fn written(relation: &str, verb: &str, out: &WriteOutcome) -> Outcome {
         Outcome {
             rows_affected: Some(out.rows_written),
             table_version: Some(out.version),
@@ -51,7 +54,7 @@ impl Outcome {
 }
 
 /// Why a node failed, as one message.
-enum Failure {
+pub(crate) enum Failure {
     Sql(DataFusionError),
     Lake(LakeError),
     Other(String),
@@ -80,7 +83,7 @@ impl std::fmt::Display for Failure {
 }
 
 /// The lake layer and table name a model or seed is stored as.
-fn target(node: &ManifestNode) -> Result<(Layer, String), Failure> {
+pub(crate) fn target(node: &ManifestNode) -> Result<(Layer, String), Failure> {
     let layer = node
         .layer
         .as_deref()
@@ -89,40 +92,46 @@ fn target(node: &ManifestNode) -> Result<(Layer, String), Failure> {
     Ok((layer, node.name.clone()))
 }
 
-/// Materialises one model. `full_refresh` is the run's `--full-refresh`; the model's own
-/// `full_refresh` config, when set, wins over it.
-pub(crate) async fn run_model(
-    ctx: &SessionContext,
-    lake: &Lake,
-    node: &ManifestNode,
-    full_refresh: bool,
-) -> Outcome {
-    match try_model(ctx, lake, node, full_refresh).await {
+/// Everything a model needs besides its node.
+pub(crate) struct ModelEnv<'a> {
+    pub ctx: &'a SessionContext,
+    pub lake: &'a Lake,
+    /// The run's `--full-refresh` (a model's own `full_refresh` config wins over it).
+    pub full_refresh: bool,
+    pub rust_models: &'a RustModels,
+    pub vars: &'a BTreeMap<String, serde_json::Value>,
+}
+
+/// Materialises one model.
+pub(crate) async fn run_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Outcome {
+    match try_model(env, node).await {
         Ok(outcome) => outcome,
         Err(failure) => Outcome::error(failure.to_string()),
     }
 }
 
-async fn try_model(
-    ctx: &SessionContext,
-    lake: &Lake,
-    node: &ManifestNode,
-    full_refresh: bool,
-) -> Result<Outcome, Failure> {
+async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, Failure> {
+    let ModelEnv {
+        ctx,
+        lake,
+        full_refresh,
+        rust_models,
+        vars,
+    } = *env;
     let materialized = node
         .materialized
         .ok_or_else(|| Failure::Other(format!("model {} has no materialization", node.name)))?;
+    let config = node
+        .config
+        .as_ref()
+        .ok_or_else(|| Failure::Other(format!("model {} has no configuration", node.name)))?;
     let relation = node.relation.clone().unwrap_or_else(|| node.name.clone());
     let sql = || {
         node.compiled_sql
             .as_deref()
             .ok_or_else(|| Failure::Other(format!("model {} has no compiled SQL", node.name)))
     };
-    let rebuild = node
-        .config
-        .as_ref()
-        .and_then(|c| c.full_refresh)
-        .unwrap_or(full_refresh);
+    let rebuild = config.full_refresh.unwrap_or(full_refresh);
     match materialized {
         Materialization::Ephemeral => {
             Ok(Outcome::success("ephemeral: inlined into its dependents"))
@@ -137,28 +146,49 @@ async fn try_model(
                 "created view {relation} (in this session only)"
             )))
         }
-        Materialization::Table | Materialization::Append => {
+        Materialization::Table => {
             let (layer, name) = target(node)?;
-            let mode = if materialized == Materialization::Table || rebuild {
-                WriteMode::Overwrite
-            } else {
-                WriteMode::Append
-            };
             let stream = ctx.sql(sql()?).await?.execute_stream().await?;
-            let out = lake.write_stream(layer, &name, mode, stream).await?;
+            let out = lake
+                .write_stream(layer, &name, WriteMode::Overwrite, stream)
+                .await?;
             lake.register_table(ctx, layer, &name).await?;
-            let verb = match mode {
-                WriteMode::Overwrite => "wrote",
-                WriteMode::Append => "appended to",
-            };
-            Ok(Outcome::written(&relation, verb, &out))
+            Ok(Outcome::written(&relation, "wrote", &out))
         }
-        Materialization::Incremental => Err(Failure::Other(
-            "incremental models are not supported by the executor yet".into(),
-        )),
-        Materialization::Rust => Err(Failure::Other(
-            "Rust models are not supported by the executor yet".into(),
-        )),
+        Materialization::Incremental | Materialization::Append => {
+            incremental::run(ctx, lake, node, config, rebuild).await
+        }
+        Materialization::Rust => {
+            let (layer, name) = target(node)?;
+            let function = config.rust_function.as_deref().unwrap_or_default();
+            let model = rust_models.get(function).ok_or_else(|| {
+                let known: Vec<&str> = rust_models.names().collect();
+                Failure::Other(format!(
+                    "no Rust function '{function}' is registered (registered: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            })?;
+            let input = RustModelInput {
+                ctx,
+                lake,
+                node,
+                vars,
+            };
+            let frame = model
+                .build(input)
+                .await
+                .map_err(|e| Failure::Other(format!("Rust model {function}: {e}")))?;
+            let stream = frame.execute_stream().await?;
+            let out = lake
+                .write_stream(layer, &name, WriteMode::Overwrite, stream)
+                .await?;
+            lake.register_table(ctx, layer, &name).await?;
+            Ok(Outcome::written(&relation, "wrote", &out))
+        }
     }
 }
 
@@ -190,8 +220,25 @@ pub(crate) async fn load_seed(
     }
 }
 
-/// Runs a test's query, counts the rows it returns and applies its settings.
-pub(crate) async fn run_test(ctx: &SessionContext, node: &ManifestNode) -> Outcome {
+/// The `_c360` table a test with `store_failures` keeps its failing rows in.
+pub fn failures_table(test: &str) -> String {
+    let mut name: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.truncate(110);
+    format!("test_failures__{name}")
+}
+
+/// Runs a test's query, counts the rows it returns and applies its settings. With
+/// `store_failures`, the failing rows replace the contents of `_c360.test_failures__<test>`.
+pub(crate) async fn run_test(ctx: &SessionContext, lake: &Lake, node: &ManifestNode) -> Outcome {
     let run = async {
         let sql = node
             .compiled_sql
@@ -202,16 +249,29 @@ pub(crate) async fn run_test(ctx: &SessionContext, node: &ManifestNode) -> Outco
             .as_ref()
             .ok_or_else(|| Failure::Other(format!("test {} has no settings", node.name)))?
             .settings;
-        let failures = ctx.sql(sql).await?.count().await? as u64;
+        let (failures, stored) = if settings.store_failures {
+            let table = failures_table(&node.name);
+            let stream = ctx.sql(sql).await?.execute_stream().await?;
+            let out = lake
+                .write_stream(Layer::Meta, &table, WriteMode::Overwrite, stream)
+                .await?;
+            (out.rows_written, Some(format!("{}.{table}", Layer::Meta)))
+        } else {
+            (ctx.sql(sql).await?.count().await? as u64, None)
+        };
         let (status, word) = match settings.status(failures) {
             TestStatus::Pass => (NodeStatus::Pass, "pass"),
             TestStatus::Warn => (NodeStatus::Warn, "warn"),
             TestStatus::Error => (NodeStatus::Fail, "fail"),
         };
+        let mut message = format!("{word}: {failures} failing rows");
+        if let Some(table) = stored {
+            message.push_str(&format!(" (stored in {table})"));
+        }
         Ok::<_, Failure>(Outcome {
             status,
             failures: Some(failures),
-            ..Outcome::error(format!("{word}: {failures} failing rows"))
+            ..Outcome::error(message)
         })
     };
     match run.await {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::manifest::ResourceType;
 
 /// The outcome of one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     /// A model or seed was built.

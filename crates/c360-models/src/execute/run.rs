@@ -9,8 +9,9 @@ use c360_lake::datafusion::prelude::SessionContext;
 use c360_lake::Lake;
 use futures::StreamExt;
 
-use super::materialize::{self, Outcome};
+use super::materialize::{self, ModelEnv, Outcome};
 use super::results::{NodeResult, NodeStatus, RunResults};
+use super::rust_model::RustModels;
 use crate::error::{ModelError, Result};
 use crate::manifest::{Manifest, ResourceType};
 
@@ -19,7 +20,8 @@ use crate::manifest::{Manifest, ResourceType};
 pub struct RunOptions {
     /// At most this many nodes run at once (at least 1).
     pub threads: usize,
-    /// Rebuild append models from scratch (models whose `full_refresh` config is set keep it).
+    /// Rebuild incremental and append models from scratch, resetting their stream offsets
+    /// (models whose `full_refresh` config is set keep it).
     pub full_refresh: bool,
     /// The node ids to run, with selection and exclusion already applied (see
     /// [`select`](crate::select)); dependencies outside it are assumed built.
@@ -44,6 +46,7 @@ pub struct Runner {
     lake: Lake,
     manifest: Manifest,
     options: RunOptions,
+    rust_models: RustModels,
 }
 
 impl Runner {
@@ -60,7 +63,14 @@ impl Runner {
             lake,
             manifest,
             options,
+            rust_models: RustModels::new(),
         }
+    }
+
+    /// The Rust functions `materialized='rust'` models may name.
+    pub fn with_rust_models(mut self, rust_models: RustModels) -> Runner {
+        self.rust_models = rust_models;
+        self
     }
 
     /// The folder artifacts are written to: `<project>/target`.
@@ -88,32 +98,29 @@ impl Runner {
             .subgraph(&self.options.selected)
             .scheduler();
         let mut results: BTreeMap<String, NodeResult> = BTreeMap::new();
+        let mut queue: std::collections::VecDeque<String> = Default::default();
+        let mut running = futures::stream::FuturesUnordered::new();
         loop {
-            let ready = scheduler.ready();
-            if ready.is_empty() {
-                break;
+            queue.extend(scheduler.ready());
+            while running.len() < self.options.threads.max(1) {
+                let Some(id) = queue.pop_front() else { break };
+                let ctx = &ctx;
+                running.push(async move {
+                    let result = self.run_node(ctx, &id).await;
+                    (id, result)
+                });
             }
-            let finished: Vec<(String, Option<NodeResult>)> = futures::stream::iter(ready)
-                .map(|id| {
-                    let ctx = &ctx;
-                    async move {
-                        let result = self.run_node(ctx, &id).await;
-                        (id, result)
-                    }
-                })
-                .buffer_unordered(self.options.threads.max(1))
-                .collect()
-                .await;
-            for (id, result) in finished {
-                let ok = result.as_ref().is_none_or(|r| r.status.is_ok());
-                for skipped in scheduler.complete(&id, ok) {
-                    if let Some(r) = self.skipped(&skipped, &id) {
-                        results.insert(skipped, r);
-                    }
+            let Some((id, result)) = running.next().await else {
+                break;
+            };
+            let ok = result.as_ref().is_none_or(|r| r.status.is_ok());
+            for skipped in scheduler.complete(&id, ok) {
+                if let Some(r) = self.skipped(&skipped, &id) {
+                    results.insert(skipped, r);
                 }
-                if let Some(r) = result {
-                    results.insert(id, r);
-                }
+            }
+            if let Some(r) = result {
+                results.insert(id, r);
             }
         }
 
@@ -140,9 +147,16 @@ impl Runner {
                 materialize::load_seed(ctx, &self.lake, &self.project_dir, node).await
             }
             ResourceType::Model => {
-                materialize::run_model(ctx, &self.lake, node, self.options.full_refresh).await
+                let env = ModelEnv {
+                    ctx,
+                    lake: &self.lake,
+                    full_refresh: self.options.full_refresh,
+                    rust_models: &self.rust_models,
+                    vars: &self.manifest.vars,
+                };
+                materialize::run_model(&env, node).await
             }
-            ResourceType::Test => materialize::run_test(ctx, node).await,
+            ResourceType::Test => materialize::run_test(ctx, &self.lake, node).await,
         };
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
     }

@@ -151,7 +151,7 @@ fn streams_macros_vars_and_incremental_branches() {
         "{sql}"
     );
     assert!(
-        sql.contains("from __stream_bronze_transactions\nwhere amount > 0\n"),
+        sql.contains("from __stream_stg_transactions__bronze_transactions\nwhere amount > 0\n"),
         "{sql}"
     );
     assert!(!sql.contains("max(transaction_date)"));

@@ -17,7 +17,7 @@ use c360_models::{
 use crate::fixture;
 
 /// Copies fixture `name` into a fresh temp dir (runs write `lake/` and `target/` into it).
-fn copy_fixture(name: &str) -> tempfile::TempDir {
+pub(crate) fn copy_fixture(name: &str) -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap() {

@@ -8,8 +8,10 @@
 mod compile;
 mod errors;
 mod execute;
+mod incremental;
 mod scheduling;
 mod selection;
+mod test_kinds;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

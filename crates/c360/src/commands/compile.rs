@@ -10,7 +10,7 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: CompileArgs) -> anyhow::Result<ExitCode> {
     let CompileArgs { selection, show } = args;
-    let compiled = compile_project(settings, &selection)?;
+    let compiled = compile_project(settings, &selection, false)?;
     let target = settings.project_dir.join("target");
     std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
     let path = target.join("manifest.json");

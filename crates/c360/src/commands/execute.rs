@@ -57,7 +57,7 @@ fn execute(
     full_refresh: bool,
     scope: Scope,
 ) -> anyhow::Result<ExitCode> {
-    let compiled = compile_project(settings, selection)?;
+    let compiled = compile_project(settings, selection, full_refresh)?;
     let selected = compiled
         .selected
         .iter()

@@ -12,7 +12,7 @@ pub fn run(settings: &Settings, args: LsArgs) -> anyhow::Result<ExitCode> {
         resource_type,
         output,
     } = args;
-    let compiled = compile_project(settings, &selection)?;
+    let compiled = compile_project(settings, &selection, false)?;
     let nodes: Vec<_> = compiled
         .selected
         .iter()

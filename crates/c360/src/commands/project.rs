@@ -17,8 +17,13 @@ pub struct Compiled {
 }
 
 /// Loads the project beside `c360.toml`, compiles it with the `--var` overrides and applies
-/// `--select`/`--exclude` (no `--select` means every model, seed and test).
-pub fn compile_project(settings: &Settings, selection: &SelectionArgs) -> anyhow::Result<Compiled> {
+/// `--select`/`--exclude` (no `--select` means every model, seed and test). With
+/// `full_refresh`, incremental models compile as full builds.
+pub fn compile_project(
+    settings: &Settings,
+    selection: &SelectionArgs,
+    full_refresh: bool,
+) -> anyhow::Result<Compiled> {
     let SelectionArgs {
         select: include,
         exclude,
@@ -30,9 +35,10 @@ pub fn compile_project(settings: &Settings, selection: &SelectionArgs) -> anyhow
     let lake = Lake::new(&settings.lake);
     // A model compiles incrementally when its table already exists (dbt's is_incremental()).
     let exists = |model: &str| {
-        [Layer::Silver, Layer::Gold]
-            .into_iter()
-            .any(|layer| lake.table_exists(layer, model))
+        !full_refresh
+            && [Layer::Silver, Layer::Gold]
+                .into_iter()
+                .any(|layer| lake.table_exists(layer, model))
     };
     let manifest = compile(&project, &vars, &exists)?;
     let selected = select(

@@ -1,0 +1,270 @@
+//! `incremental` and `append` models: streams read from their stored offsets, the model's rows
+//! merged (or appended) into its table, offsets committed with those rows.
+//!
+//! ```text
+//! decide       incremental = compiled incrementally, table exists, no full refresh,
+//!              and every streamed source was only appended to since its offset
+//! streams      __stream_<model>__<source>_<table> = rows the source gained since the offset
+//!              (every row when rebuilding)
+//! rows         compiled_sql (incremental) or rebuild_sql (rebuild)
+//! write        rebuild: one overwrite;  append: one append;
+//!              incremental: MERGE on unique_key (delete flag, lookback, predicates)
+//!              — each with the new offsets as Delta txns of the same commit
+//! ```
+//!
+//! Because offsets and rows share one commit, a crash before it leaves the previous table and
+//! the previous offsets: the next run reads the same new rows again, none lost, none doubled.
+
+use std::sync::Arc;
+
+use c360_lake::datafusion::arrow::datatypes::DataType;
+use c360_lake::datafusion::common::{ScalarValue, TableReference};
+use c360_lake::datafusion::datasource::MemTable;
+use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use c360_lake::datafusion::prelude::SessionContext;
+use c360_lake::{Changes, Lake, Layer, WriteMode};
+
+use super::materialize::{target, Failure, Outcome};
+use crate::config::{Materialization, ResolvedConfig};
+use crate::manifest::ManifestNode;
+use crate::render::stream_relation;
+
+/// A streamed source of one model, and where its offset is kept.
+struct Stream {
+    source: String,
+    table: String,
+    /// The Delta `txn` app id of the offset, in the model's table.
+    app_id: String,
+}
+
+impl Stream {
+    fn parse(id: &str) -> Result<Stream, Failure> {
+        let mut parts = id.splitn(3, '.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("source"), Some(source), Some(table)) => Ok(Stream {
+                source: source.to_string(),
+                table: table.to_string(),
+                app_id: format!("c360.stream.{source}.{table}"),
+            }),
+            _ => Err(Failure::Other(format!("'{id}' is not a source id"))),
+        }
+    }
+
+    fn layer(&self) -> Result<Layer, Failure> {
+        Layer::from_name(&self.source).ok_or_else(|| {
+            Failure::Other(format!(
+                "stream('{}', '{}'): streams read lake tables; '{}' is not a lake layer",
+                self.source, self.table, self.source
+            ))
+        })
+    }
+}
+
+/// Runs an incremental or append model. `rebuild` is the run's (or the model's) full refresh.
+pub(crate) async fn run(
+    ctx: &SessionContext,
+    lake: &Lake,
+    node: &ManifestNode,
+    config: &ResolvedConfig,
+    rebuild: bool,
+) -> Result<Outcome, Failure> {
+    let (layer, name) = target(node)?;
+    let relation = format!("{layer}.{name}");
+    let streams = node
+        .streams
+        .iter()
+        .map(|id| Stream::parse(id))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut incremental = node.is_incremental && !rebuild && lake.table_exists(layer, &name);
+    let mut why_rebuild = None;
+    let mut changes = Vec::new();
+    if incremental {
+        for stream in &streams {
+            let since = lake.app_version(layer, &name, &stream.app_id).await?;
+            let since = since.and_then(|v| u64::try_from(v).ok());
+            match lake
+                .changes_since(stream.layer()?, &stream.table, since)
+                .await?
+            {
+                Changes::Rewritten { .. } => {
+                    why_rebuild = Some(format!(
+                        "{}.{} was rewritten since this model last read it",
+                        stream.source, stream.table
+                    ));
+                    incremental = false;
+                    break;
+                }
+                rows @ Changes::Rows { .. } => changes.push((since, rows)),
+            }
+        }
+    }
+    if !incremental {
+        changes.clear();
+        for stream in &streams {
+            changes.push((
+                None,
+                lake.changes_since(stream.layer()?, &stream.table, None)
+                    .await?,
+            ));
+        }
+    }
+
+    // Register each stream for this model only; offsets that moved go into the commit.
+    let mut offsets: Vec<(String, i64)> = Vec::new();
+    let mut registered = Vec::new();
+    for (stream, (since, change)) in streams.iter().zip(changes) {
+        let Changes::Rows { to, provider, .. } = change else {
+            unreachable!("rewritten sources were turned into rebuilds above");
+        };
+        if since != Some(to) {
+            offsets.push((stream.app_id.clone(), to as i64));
+        }
+        let reference =
+            TableReference::bare(stream_relation(&node.name, &stream.source, &stream.table));
+        ctx.deregister_table(reference.clone())?;
+        ctx.register_table(reference.clone(), provider)?;
+        registered.push(reference);
+    }
+    let result = write(ctx, lake, node, config, incremental, &offsets).await;
+    for reference in registered {
+        ctx.deregister_table(reference)?;
+    }
+    let mut outcome = result?;
+    lake.register_table(ctx, layer, &name).await?;
+    if let Some(why) = why_rebuild {
+        outcome.message = format!("{} (rebuilt: {why})", outcome.message);
+    }
+    outcome.message = outcome.message.replace("{relation}", &relation);
+    Ok(outcome)
+}
+
+/// Writes the model's rows: rebuild, append or merge.
+async fn write(
+    ctx: &SessionContext,
+    lake: &Lake,
+    node: &ManifestNode,
+    config: &ResolvedConfig,
+    incremental: bool,
+    offsets: &[(String, i64)],
+) -> Result<Outcome, Failure> {
+    let (layer, name) = target(node)?;
+    let missing = || Failure::Other(format!("model {} has no compiled SQL", node.name));
+    let sql = if incremental {
+        node.compiled_sql.as_deref().ok_or_else(missing)?
+    } else {
+        node.rebuild_sql
+            .as_deref()
+            .or(node.compiled_sql.as_deref())
+            .ok_or_else(missing)?
+    };
+    let flag = config.delete_flag_column.as_deref();
+
+    if !incremental {
+        // A full build keeps only rows not flagged for deletion, without the flag column.
+        let sql = match flag {
+            Some(flag) => {
+                let f = quote(flag);
+                format!("SELECT * EXCLUDE ({f}) FROM ({sql}) WHERE NOT coalesce({f}, false)")
+            }
+            None => sql.to_string(),
+        };
+        let stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let out = lake
+            .write_stream_with_offsets(layer, &name, WriteMode::Overwrite, stream, offsets)
+            .await?;
+        return Ok(Outcome::written("{relation}", "built", &out));
+    }
+
+    if node.materialized == Some(Materialization::Append) || config.unique_key.is_empty() {
+        let stream = ctx.sql(sql).await?.execute_stream().await?;
+        let out = lake
+            .write_stream_with_offsets(layer, &name, WriteMode::Append, stream, offsets)
+            .await?;
+        return Ok(Outcome::written("{relation}", "appended to", &out));
+    }
+
+    // MERGE: the run's rows are held in memory (one increment), so the lookback bound can be
+    // computed from them without running the query twice.
+    let frame = ctx.sql(sql).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    let mut merge = lake.merge(layer, &name, config.unique_key.clone());
+    if let Some(flag) = flag {
+        merge = merge.delete_flag(flag);
+    }
+    for predicate in &config.incremental_predicates {
+        merge = merge.target_predicate(predicate.clone());
+    }
+    if let Some(lookback) = &config.merge_lookback {
+        if let Some(bound) =
+            lookback_bound(&schema, &batches, &lookback.column, lookback.days).await?
+        {
+            merge = merge.target_predicate(bound);
+        }
+    }
+    for (app_id, version) in offsets {
+        merge = merge.idempotency_key(app_id.clone(), *version);
+    }
+    let rows = futures::stream::iter(batches.into_iter().map(Ok));
+    let source = Box::pin(RecordBatchStreamAdapter::new(schema, rows));
+    let out = merge.execute(source).await?;
+    let affected = out.inserted + out.updated + out.deleted;
+    Ok(Outcome {
+        rows_affected: Some(affected),
+        table_version: out.version,
+        ..Outcome::success(format!(
+            "merged into {{relation}}: {} inserted, {} updated, {} deleted ({} files rewritten)",
+            out.inserted, out.updated, out.deleted, out.files_rewritten
+        ))
+    })
+}
+
+/// `merge_lookback`: target rows may be touched only when `column` is at least the newest
+/// incoming value minus `days` days. `None` when no row comes in.
+async fn lookback_bound(
+    schema: &c360_lake::datafusion::arrow::datatypes::SchemaRef,
+    batches: &[c360_lake::datafusion::arrow::array::RecordBatch],
+    column: &str,
+    days: u32,
+) -> Result<Option<String>, Failure> {
+    let field = schema.field_with_name(column).map_err(|_| {
+        Failure::Other(format!(
+            "merge_lookback column '{column}' is not in the model's output"
+        ))
+    })?;
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "rows",
+        Arc::new(MemTable::try_new(schema.clone(), vec![batches.to_vec()])?),
+    )?;
+    let c = quote(column);
+    let bound = ctx
+        .sql(&format!(
+            "SELECT CAST(CAST(max({c}) AS DATE) - INTERVAL '{days} days' AS VARCHAR) FROM rows"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let value = match bound.first() {
+        Some(b) if b.num_rows() > 0 => ScalarValue::try_from_array(b.column(0), 0)?,
+        _ => return Ok(None),
+    };
+    let date = match value {
+        ScalarValue::Utf8(Some(d)) | ScalarValue::Utf8View(Some(d)) => d,
+        _ => return Ok(None),
+    };
+    Ok(Some(match field.data_type() {
+        DataType::Date32 | DataType::Date64 => format!("{c} >= DATE '{date}'"),
+        DataType::Timestamp(_, _) => format!("{c} >= TIMESTAMP '{date} 00:00:00'"),
+        other => {
+            return Err(Failure::Other(format!(
+                "merge_lookback column '{column}' must be a date or timestamp, not {other}"
+            )))
+        }
+    }))
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
