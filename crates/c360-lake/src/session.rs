@@ -107,28 +107,61 @@ impl Lake {
         layer: Layer,
         name: &str,
         mode: WriteMode,
-        mut stream: SendableRecordBatchStream,
+        stream: SendableRecordBatchStream,
         offsets: &[(String, i64)],
     ) -> Result<WriteOutcome> {
-        let source = stream.schema();
-        let target = delta_compatible(&source);
+        self.write_partitions(layer, name, mode, vec![stream], offsets)
+            .await
+    }
+
+    /// Streams the partitions of a query result (`DataFrame::execute_stream_partitioned`)
+    /// into one atomic write, encoding each partition's Parquet files on its own task, so
+    /// every core encodes. Files are ordered by partition in the commit. Records `offsets` as
+    /// `txn`s of the same commit. All partitions must have the same schema.
+    pub async fn write_partitions(
+        &self,
+        layer: Layer,
+        name: &str,
+        mode: WriteMode,
+        streams: Vec<SendableRecordBatchStream>,
+        offsets: &[(String, i64)],
+    ) -> Result<WriteOutcome> {
+        let Some(first) = streams.first() else {
+            return Err(LakeError::Internal(format!(
+                "write to {layer}.{name} without a stream"
+            )));
+        };
+        let target = delta_compatible(&first.schema());
         let mut builder = self.writer(layer, name, target.clone()).mode(mode);
         for (app_id, version) in offsets {
             builder = builder.idempotency_key(app_id.clone(), *version);
         }
         let mut writer = builder.begin().await?;
-        let mut sink = writer.file_sink()?;
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| LakeError::Read {
-                table: format!("{layer}.{name}"),
-                message: e.to_string(),
-            })?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            sink.write(conform(batch, &target)?).await?;
+        let mut tasks = Vec::with_capacity(streams.len());
+        for mut stream in streams {
+            let mut sink = writer.file_sink()?;
+            let target = target.clone();
+            let table = format!("{layer}.{name}");
+            tasks.push(tokio::spawn(async move {
+                while let Some(batch) = stream.next().await {
+                    let batch = batch.map_err(|e| LakeError::Read {
+                        table: table.clone(),
+                        message: e.to_string(),
+                    })?;
+                    if batch.num_rows() == 0 {
+                        continue;
+                    }
+                    sink.write(conform(batch, &target)?).await?;
+                }
+                sink.finish().await
+            }));
         }
-        writer.stage(0, sink.finish().await?);
+        for (part, task) in tasks.into_iter().enumerate() {
+            let staged = task
+                .await
+                .map_err(|e| LakeError::Internal(format!("a write task failed: {e}")))??;
+            writer.stage(part, staged);
+        }
         writer.commit().await
     }
 }

@@ -14,6 +14,8 @@ use crate::cli::GlobalArgs;
 /// Everything a command needs to know about where and how to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The project file (`--config`, or the default of [`default_config`]); may not exist.
+    pub config: PathBuf,
     /// The lake folder.
     pub lake: PathBuf,
     /// The project folder: where `c360.toml` is (`models/`, `seeds/`, `target/` beside it).
@@ -35,6 +37,12 @@ impl Settings {
             verbose: _,
             quiet,
         } = global;
+        let config = match config {
+            Some(path) => path.clone(),
+            None => default_config(),
+        };
+        let config_path = config.clone();
+        let config = &config_path;
         let project_dir = match config.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
@@ -51,11 +59,25 @@ impl Settings {
             None => std::thread::available_parallelism().map_or(2, |n| n.get()),
         };
         Ok(Settings {
+            config: config_path.clone(),
             lake,
             project_dir,
             threads,
             show_progress: !quiet,
         })
+    }
+}
+
+/// `./c360.toml` when it exists, else the bundled Customer 360 project's
+/// `./project/c360.toml` when that exists (running from a checkout), else `./c360.toml`
+/// (absent: defaults apply).
+fn default_config() -> PathBuf {
+    let here = PathBuf::from("c360.toml");
+    let bundled = PathBuf::from("project").join("c360.toml");
+    if !here.exists() && bundled.exists() {
+        bundled
+    } else {
+        here
     }
 }
 
@@ -79,7 +101,7 @@ mod tests {
     fn global(lake: Option<&str>, config: &Path) -> GlobalArgs {
         GlobalArgs {
             lake: lake.map(PathBuf::from),
-            config: config.to_path_buf(),
+            config: Some(config.to_path_buf()),
             threads: Some(2),
             verbose: 0,
             quiet: false,

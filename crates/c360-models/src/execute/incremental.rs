@@ -169,17 +169,17 @@ async fn write(
             }
             None => sql.to_string(),
         };
-        let stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let streams = ctx.sql(&sql).await?.execute_stream_partitioned().await?;
         let out = lake
-            .write_stream_with_offsets(layer, &name, WriteMode::Overwrite, stream, offsets)
+            .write_partitions(layer, &name, WriteMode::Overwrite, streams, offsets)
             .await?;
         return Ok(Outcome::written("{relation}", "built", &out));
     }
 
     if node.materialized == Some(Materialization::Append) || config.unique_key.is_empty() {
-        let stream = ctx.sql(sql).await?.execute_stream().await?;
+        let streams = ctx.sql(sql).await?.execute_stream_partitioned().await?;
         let out = lake
-            .write_stream_with_offsets(layer, &name, WriteMode::Append, stream, offsets)
+            .write_partitions(layer, &name, WriteMode::Append, streams, offsets)
             .await?;
         return Ok(Outcome::written("{relation}", "appended to", &out));
     }

@@ -148,9 +148,9 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         }
         Materialization::Table => {
             let (layer, name) = target(node)?;
-            let stream = ctx.sql(sql()?).await?.execute_stream().await?;
+            let streams = ctx.sql(sql()?).await?.execute_stream_partitioned().await?;
             let out = lake
-                .write_stream(layer, &name, WriteMode::Overwrite, stream)
+                .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
                 .await?;
             lake.register_table(ctx, layer, &name).await?;
             Ok(Outcome::written(&relation, "wrote", &out))
@@ -182,9 +182,9 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
                 .build(input)
                 .await
                 .map_err(|e| Failure::Other(format!("Rust model {function}: {e}")))?;
-            let stream = frame.execute_stream().await?;
+            let streams = frame.execute_stream_partitioned().await?;
             let out = lake
-                .write_stream(layer, &name, WriteMode::Overwrite, stream)
+                .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
                 .await?;
             lake.register_table(ctx, layer, &name).await?;
             Ok(Outcome::written(&relation, "wrote", &out))

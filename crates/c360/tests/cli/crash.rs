@@ -155,3 +155,72 @@ fn killing_load_leaves_the_table_at_its_previous_version_and_a_rerun_loads_once(
         1
     );
 }
+
+/// A project with one append model that copies every bronze transaction through a stream,
+/// and one incremental model merging per-customer counts.
+fn write_stream_project(dir: &Path) {
+    let write = |path: &str, text: &str| {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("c360.toml", "name = \"streams\"\n");
+    write(
+        "models/sources.yml",
+        "sources:\n  - name: bronze\n    tables:\n      - name: transactions\n",
+    );
+    write(
+        "models/silver/tx_copy.sql",
+        "{{ config(materialized='append') }}\n\
+         select transaction_id, customer_id, transaction_amount from {{ stream('bronze', 'transactions') }}\n",
+    );
+}
+
+#[test]
+fn a_stream_killed_between_write_and_offset_commit_loses_and_doubles_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = lake_dir(&tmp);
+    let project = tmp.path().join("project");
+    write_stream_project(&project);
+    let marker = tmp.path().join("marker");
+    let config = project.join("c360.toml");
+    let run = |lake: &Path| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--lake")
+            .arg(lake)
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env_remove("C360_LAKE")
+            .env_remove("C360_FAILPOINT_BEFORE_COMMIT");
+        cmd
+    };
+    ok(c360(&lake).args(["generate", "--customers", "100", "--months", "2", "--clean"]));
+    ok(&mut run(&lake));
+    ok(c360(&lake).args(["simulate", "--days", "2"]));
+
+    // Killed with the copy's files written but neither rows nor offset committed.
+    kill_before_commit(run(&lake), "silver.tx_copy", &marker);
+    let (_, bronze_rows) = version_and_rows(&lake, Layer::Bronze, "transactions").unwrap();
+    let (_, copied) = version_and_rows(&lake, Layer::Silver, "tx_copy").unwrap();
+    assert!(
+        copied < bronze_rows,
+        "the killed run committed nothing ({copied} of {bronze_rows})"
+    );
+
+    // The next run reads the same new rows again: every bronze row exactly once.
+    ok(&mut run(&lake));
+    ok(&mut run(&lake));
+    let (_, copied) = version_and_rows(&lake, Layer::Silver, "tx_copy").unwrap();
+    assert_eq!(copied, bronze_rows);
+    let out = ok(c360(&lake).args([
+        "query",
+        "--format",
+        "csv",
+        "select count(*) as n, count(distinct transaction_id) as d from silver.tx_copy",
+    ]));
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap();
+    let (n, d) = last.split_once(',').unwrap();
+    assert_eq!(n, d, "no transaction copied twice");
+}
