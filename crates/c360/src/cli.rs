@@ -23,15 +23,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "C360_LAKE", value_name = "DIR")]
     pub lake: Option<PathBuf>,
 
-    /// Project file to read settings from
-    #[arg(
-        long,
-        global = true,
-        env = "C360_CONFIG",
-        value_name = "FILE",
-        default_value = "c360.toml"
-    )]
-    pub config: PathBuf,
+    /// Project file to read settings from [default: ./c360.toml, else ./project/c360.toml]
+    #[arg(long, global = true, env = "C360_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Worker threads [default: number of cores]
     #[arg(long, global = true, env = "C360_THREADS", value_name = "N")]
