@@ -2,6 +2,7 @@
 
 mod common;
 mod crash;
+mod customer360;
 mod generate;
 mod help;
 mod interop;
