@@ -105,6 +105,7 @@ async fn hashes(lake: &Lake) -> Vec<(String, u64, String)> {
         (Layer::Silver, "event_log"),
         (Layer::Silver, "daily_amounts"),
         (Layer::Gold, "key_count"),
+        (Layer::Gold, "positive_total"),
     ] {
         let (rows, hash) = lake.content_hash(layer, name).await.unwrap();
         out.push((name.to_string(), rows, hash));
@@ -170,6 +171,9 @@ async fn incremental_runs_equal_a_full_refresh() {
         .contains("merged"));
     let incremental = hashes(&lake).await;
     assert_eq!(incremental[0].1, 3, "a, c, d");
+    let ephemeral = second.get("model.positive_events").unwrap();
+    assert!(ephemeral.message.contains("inlined"), "{}", ephemeral.message);
+    assert_eq!(incremental[4].1, 1);
     assert_eq!(incremental[1].1, 7, "every event once");
 
     // A run with nothing new changes nothing.
