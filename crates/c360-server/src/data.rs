@@ -1,0 +1,543 @@
+//! Reading the lake: one DataFusion session holding the tables the dashboard reads, rebuilt only
+//! when a table's Delta version changes, and query results as [`Frame`]s of JSON values.
+//!
+//! Small tables (the profile, the SCD2 dimension, the monthly metrics, run history…) are loaded
+//! into memory when their version changes, so a page costs a plan and an in-memory scan; the
+//! fact table stays on disk behind the Delta provider. Every query takes its user-supplied values
+//! as positional parameters (`$1`, `$2`, …) bound with `with_param_values`, never as SQL text.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use c360_lake::datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use c360_lake::datafusion::arrow::datatypes::{DataType, TimeUnit};
+use c360_lake::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use c360_lake::datafusion::common::{ScalarValue, TableReference};
+use c360_lake::datafusion::datasource::MemTable;
+use c360_lake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use c360_lake::{Lake, Layer};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::error::{AppError, AppResult};
+
+/// The tables the dashboard reads. Any of them may be missing; pages say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    /// `gold.customer_360_profile` (SPEC §6).
+    Profile,
+    /// `gold.dim_customer` (SCD2).
+    DimCustomer,
+    /// `gold.fct_transactions`.
+    Transactions,
+    /// `gold.dim_merchant_category`.
+    Categories,
+    /// `gold.metric_mom_spend_change`.
+    MonthlySpend,
+    /// `gold.customer_segments`.
+    Segments,
+    /// `gold.churn_model_metrics`.
+    ModelMetrics,
+    /// `silver.quarantine_transactions`.
+    QuarantineTransactions,
+    /// `silver.quarantine_customers`.
+    QuarantineCustomers,
+    /// `_c360.run_history`.
+    RunHistory,
+}
+
+impl Table {
+    /// Every table, in registration order.
+    pub const ALL: [Table; 10] = [
+        Table::Profile,
+        Table::DimCustomer,
+        Table::Transactions,
+        Table::Categories,
+        Table::MonthlySpend,
+        Table::Segments,
+        Table::ModelMetrics,
+        Table::QuarantineTransactions,
+        Table::QuarantineCustomers,
+        Table::RunHistory,
+    ];
+
+    /// Layer and table name.
+    pub fn location(self) -> (Layer, &'static str) {
+        match self {
+            Table::Profile => (Layer::Gold, "customer_360_profile"),
+            Table::DimCustomer => (Layer::Gold, "dim_customer"),
+            Table::Transactions => (Layer::Gold, "fct_transactions"),
+            Table::Categories => (Layer::Gold, "dim_merchant_category"),
+            Table::MonthlySpend => (Layer::Gold, "metric_mom_spend_change"),
+            Table::Segments => (Layer::Gold, "customer_segments"),
+            Table::ModelMetrics => (Layer::Gold, "churn_model_metrics"),
+            Table::QuarantineTransactions => (Layer::Silver, "quarantine_transactions"),
+            Table::QuarantineCustomers => (Layer::Silver, "quarantine_customers"),
+            Table::RunHistory => (Layer::Meta, "run_history"),
+        }
+    }
+
+    /// `layer.table`, as SQL names it.
+    pub fn sql(self) -> String {
+        let (layer, name) = self.location();
+        format!("{layer}.{name}")
+    }
+
+    /// Whether the table is loaded into memory (everything but the fact table).
+    fn in_memory(self) -> bool {
+        self != Table::Transactions
+    }
+}
+
+/// The dashboard's view of the lake at some versions of its tables.
+pub struct Snapshot {
+    ctx: SessionContext,
+    versions: BTreeMap<Table, Option<u64>>,
+    columns: Arc<BTreeMap<Table, Vec<String>>>,
+    checked: Instant,
+}
+
+impl Snapshot {
+    /// Whether `table` exists in this snapshot.
+    pub fn has(&self, table: Table) -> bool {
+        self.versions.get(&table).is_some_and(|v| v.is_some())
+    }
+
+    /// Whether `table` exists and has column `column`.
+    pub fn has_column(&self, table: Table, column: &str) -> bool {
+        self.columns.get(&table).is_some_and(|c| c.iter().any(|x| x == column))
+    }
+
+    /// The first of `candidates` that `table` has (columns renamed across model versions).
+    pub fn pick_column(&self, table: Table, candidates: &[&'static str]) -> Option<&'static str> {
+        candidates.iter().copied().find(|c| self.has_column(table, c))
+    }
+
+    /// Fails with a 404-free, page-friendly message when `table` is missing.
+    pub fn require(&self, table: Table) -> Result<(), Missing> {
+        if self.has(table) {
+            Ok(())
+        } else {
+            Err(Missing(table.sql()))
+        }
+    }
+
+    /// Plans `sql` with positional parameters `$1…` bound to `params`.
+    pub async fn frame(&self, sql: &str, params: Vec<ScalarValue>) -> AppResult<DataFrame> {
+        let df = self.ctx.sql(sql).await?;
+        Ok(if params.is_empty() {
+            df
+        } else {
+            df.with_param_values(params)?
+        })
+    }
+
+    /// Runs `sql` with `params` and returns its rows.
+    pub async fn query(&self, sql: &str, params: Vec<ScalarValue>) -> AppResult<Frame> {
+        let batches = self.frame(sql, params).await?.collect().await?;
+        Frame::from_batches(&batches)
+    }
+
+    /// Runs `sql` with `params`, skipping `offset` rows and returning at most `limit`.
+    pub async fn query_page(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+        offset: usize,
+        limit: usize,
+    ) -> AppResult<Frame> {
+        let batches = self
+            .frame(sql, params)
+            .await?
+            .limit(offset, Some(limit))?
+            .collect()
+            .await?;
+        Frame::from_batches(&batches)
+    }
+
+    /// The single value of a one-row, one-column query (NULL when there is no row).
+    pub async fn scalar(&self, sql: &str, params: Vec<ScalarValue>) -> AppResult<Value> {
+        let frame = self.query(sql, params).await?;
+        Ok(frame
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+}
+
+/// A table a page needs is not in the lake (yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct Missing(pub String);
+
+/// Holds the current [`Snapshot`] and refreshes it when table versions change.
+pub struct Db {
+    lake: Lake,
+    current: Mutex<Option<Arc<Snapshot>>>,
+    refresh: Duration,
+}
+
+impl Db {
+    /// A reader of `lake` that re-checks table versions at most every `refresh`.
+    pub fn new(lake: Lake, refresh: Duration) -> Db {
+        Db {
+            lake,
+            current: Mutex::new(None),
+            refresh,
+        }
+    }
+
+    /// The lake.
+    pub fn lake(&self) -> &Lake {
+        &self.lake
+    }
+
+    /// The current snapshot, rebuilt first if a table changed since the last check.
+    pub async fn snapshot(&self) -> AppResult<Arc<Snapshot>> {
+        let mut current = self.current.lock().await;
+        if let Some(snap) = current.as_ref() {
+            if snap.checked.elapsed() < self.refresh {
+                return Ok(snap.clone());
+            }
+        }
+        let versions = table_versions(self.lake.root());
+        if let Some(snap) = current.as_ref() {
+            if snap.versions == versions {
+                let fresh = Arc::new(Snapshot {
+                    ctx: snap.ctx.clone(),
+                    versions,
+                    columns: snap.columns.clone(),
+                    checked: Instant::now(),
+                });
+                *current = Some(fresh.clone());
+                return Ok(fresh);
+            }
+        }
+        let snap = Arc::new(build_snapshot(&self.lake, versions).await?);
+        *current = Some(snap.clone());
+        Ok(snap)
+    }
+}
+
+/// The latest version of each table from its `_delta_log` file names (no data read).
+fn table_versions(root: &Path) -> BTreeMap<Table, Option<u64>> {
+    Table::ALL
+        .into_iter()
+        .map(|t| {
+            let (layer, name) = t.location();
+            let log = root.join(layer.name()).join(name).join("_delta_log");
+            let version = std::fs::read_dir(&log).ok().and_then(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let name = e.file_name().into_string().ok()?;
+                        name.strip_suffix(".json")?.parse::<u64>().ok()
+                    })
+                    .max()
+            });
+            (t, version)
+        })
+        .collect()
+}
+
+async fn build_snapshot(
+    lake: &Lake,
+    mut versions: BTreeMap<Table, Option<u64>>,
+) -> AppResult<Snapshot> {
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_information_schema(false);
+    let ctx = SessionContext::new_with_config(config);
+    let mut columns = BTreeMap::new();
+    for table in Table::ALL {
+        if versions.get(&table).copied().flatten().is_none() {
+            continue;
+        }
+        let (layer, name) = table.location();
+        if !lake.register_table(&ctx, layer, name).await? {
+            versions.insert(table, None);
+            continue;
+        }
+        let reference = TableReference::partial(layer.name(), name);
+        let df = ctx.table(reference.clone()).await?;
+        columns.insert(
+            table,
+            df.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+        );
+        if table.in_memory() {
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await?;
+            let mem = MemTable::try_new(schema, vec![batches])?;
+            ctx.deregister_table(reference.clone())?;
+            ctx.register_table(reference, Arc::new(mem))?;
+        }
+    }
+    tracing::info!(?versions, "dashboard snapshot loaded");
+    Ok(Snapshot {
+        ctx,
+        versions,
+        columns: Arc::new(columns),
+        checked: Instant::now(),
+    })
+}
+
+/// Query rows as JSON values: money (DECIMAL) as exact strings, dates as `YYYY-MM-DD`,
+/// timestamps as RFC 3339, integers and doubles as numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// Column names, in query order.
+    pub columns: Vec<String>,
+    /// Rows, each with one value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Frame {
+    /// Converts record batches.
+    pub fn from_batches(batches: &[RecordBatch]) -> AppResult<Frame> {
+        let mut frame = Frame::default();
+        let Some(first) = batches.first() else {
+            return Ok(frame);
+        };
+        frame.columns = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for batch in batches {
+            let columns = batch.columns();
+            let start = frame.rows.len();
+            frame
+                .rows
+                .extend((0..batch.num_rows()).map(|_| Vec::with_capacity(columns.len())));
+            for column in columns {
+                let values = column_values(column)?;
+                for (i, v) in values.into_iter().enumerate() {
+                    frame.rows[start + i].push(v);
+                }
+            }
+        }
+        Ok(frame)
+    }
+
+    /// The index of column `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// Value of `name` in row `row` (NULL when absent).
+    pub fn get(&self, row: usize, name: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.index(name)
+            .and_then(|i| self.rows.get(row).and_then(|r| r.get(i)))
+            .unwrap_or(&NULL)
+    }
+
+    /// The first row as a JSON object (None when empty).
+    pub fn first_object(&self) -> Option<serde_json::Map<String, Value>> {
+        let row = self.rows.first()?;
+        Some(
+            self.columns
+                .iter()
+                .cloned()
+                .zip(row.iter().cloned())
+                .collect(),
+        )
+    }
+
+    /// Replaces names and emails with masked forms (for roles that must not see them).
+    pub fn mask_pii(&mut self) {
+        for (i, column) in self.columns.iter().enumerate() {
+            let Some(kind) = crate::mask::pii_kind(column) else {
+                continue;
+            };
+            for row in &mut self.rows {
+                if let Some(Value::String(s)) = row.get_mut(i) {
+                    *s = crate::mask::mask(kind, s);
+                }
+            }
+        }
+    }
+}
+
+/// Serialises as an array of objects with keys in column order.
+impl Serialize for Frame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Row<'a>(&'a [String], &'a [Value]);
+        impl Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (k, v) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for row in &self.rows {
+            seq.serialize_element(&Row(&self.columns, row))?;
+        }
+        seq.end()
+    }
+}
+
+fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
+    use c360_lake::datafusion::arrow::array::AsArray;
+    use c360_lake::datafusion::arrow::datatypes as dt;
+    let n = column.len();
+    let nulls = |i: usize| column.is_null(i);
+    let out: Vec<Value> = match column.data_type() {
+        DataType::Null => vec![Value::Null; n],
+        DataType::Boolean => {
+            let a = column.as_boolean();
+            (0..n)
+                .map(|i| if nulls(i) { Value::Null } else { Value::Bool(a.value(i)) })
+                .collect()
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Int64)?;
+            let a = cast.as_primitive::<dt::Int64Type>();
+            (0..n)
+                .map(|i| if nulls(i) { Value::Null } else { Value::from(a.value(i)) })
+                .collect()
+        }
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::UInt64)?;
+            let a = cast.as_primitive::<dt::UInt64Type>();
+            (0..n)
+                .map(|i| if nulls(i) { Value::Null } else { Value::from(a.value(i)) })
+                .collect()
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Float64)?;
+            let a = cast.as_primitive::<dt::Float64Type>();
+            (0..n)
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        serde_json::Number::from_f64(a.value(i))
+                            .map(Value::Number)
+                            .unwrap_or(Value::Null)
+                    }
+                })
+                .collect()
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+            let a = cast.as_string::<i32>();
+            (0..n)
+                .map(|i| if nulls(i) { Value::Null } else { Value::String(a.value(i).to_string()) })
+                .collect()
+        }
+        DataType::Timestamp(_, _) => {
+            let cast = c360_lake::datafusion::arrow::compute::cast(
+                column,
+                &DataType::Timestamp(TimeUnit::Microsecond, None),
+            )?;
+            let a = cast.as_primitive::<dt::TimestampMicrosecondType>();
+            (0..n)
+                .map(|i| {
+                    if nulls(i) {
+                        return Value::Null;
+                    }
+                    chrono::DateTime::from_timestamp_micros(a.value(i))
+                        .map(|t| Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()))
+                        .unwrap_or(Value::Null)
+                })
+                .collect()
+        }
+        // Decimals (exact), dates, lists and anything else: Arrow's display text.
+        _ => {
+            let options = FormatOptions::default();
+            let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+            (0..n)
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        Value::String(formatter.value(i).to_string())
+                    }
+                })
+                .collect()
+        }
+    };
+    Ok(out)
+}
+
+/// Positional SQL parameters: `push` binds a value and returns its placeholder (`$n`).
+#[derive(Debug, Default)]
+pub struct Params(pub Vec<ScalarValue>);
+
+impl Params {
+    /// Binds `value`; returns the placeholder to write in the SQL.
+    pub fn push(&mut self, value: ScalarValue) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+
+    /// Binds a string.
+    pub fn text(&mut self, value: &str) -> String {
+        self.push(ScalarValue::Utf8(Some(value.to_string())))
+    }
+
+    /// Binds a list of strings and returns `($1, $2, …)`.
+    pub fn text_list(&mut self, values: &[String]) -> String {
+        let placeholders: Vec<String> = values.iter().map(|v| self.text(v)).collect();
+        format!("({})", placeholders.join(", "))
+    }
+
+    /// Binds an exact decimal.
+    pub fn decimal(&mut self, value: rust_decimal::Decimal) -> String {
+        let scale = value.scale() as i8;
+        self.push(ScalarValue::Decimal128(Some(value.mantissa()), 38, scale))
+    }
+
+    /// Binds a date.
+    pub fn date(&mut self, value: chrono::NaiveDate) -> String {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+        self.push(ScalarValue::Date32(Some((value - epoch).num_days() as i32)))
+    }
+
+    /// The bound values, consuming the list.
+    pub fn into_values(self) -> Vec<ScalarValue> {
+        self.0
+    }
+}
+
+/// Parses a value a [`Frame`] holds (number or exact text) as an exact decimal.
+pub fn decimal_of(value: &Value) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    match value {
+        Value::String(s) => rust_decimal::Decimal::from_str(s).ok(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(rust_decimal::Decimal::from(i))
+            } else {
+                rust_decimal::Decimal::from_str(&n.to_string()).ok()
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A value as an `f64` for charts (display only; never summed).
+pub fn f64_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Raised when a caller asks for a missing table as an error.
+impl From<Missing> for AppError {
+    fn from(m: Missing) -> Self {
+        AppError::NotFound(format!("table {} is not in the lake yet", m.0))
+    }
+}

@@ -1,0 +1,581 @@
+//! Customer deep dive: type-ahead search, profile header, churn risk and its drivers, key
+//! metrics, the SCD2 history of tracked attributes, and the transaction history with period,
+//! category and status filters, daily spend, category split, approval rate and CSV export.
+//!
+//! A customer's transactions are read once per request (one filtered scan of the fact table)
+//! and summarised in Rust with exact decimals.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{Html, Response};
+use axum::{Extension, Json};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::data::{decimal_of, Frame, Params, Snapshot, Table};
+use crate::error::{AppError, AppResult};
+use crate::pages::{csv_response, mask_for};
+use crate::render::{self, Chart, Chrome, HtmlTable, Page};
+use crate::request::Args;
+use crate::AppState;
+
+/// Most search results.
+pub const MAX_SEARCH: i64 = 25;
+/// Most transactions read for one customer.
+pub const MAX_TRANSACTIONS: usize = 100_000;
+
+/// Checks a customer id from the path: letters, digits, `_` and `-`, at most 40.
+fn customer_id(raw: &str) -> AppResult<String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 40
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err(AppError::bad("customer id may hold only letters, digits, '_' and '-' (at most 40)"))
+    }
+}
+
+/// Search results.
+#[derive(Debug, Serialize)]
+pub struct SearchResults {
+    /// Tables the search needs that are not in the lake.
+    pub missing: Vec<String>,
+    /// Matches: id, name, email, segment (masked for marketing).
+    pub results: Frame,
+}
+
+/// Finds customers whose id starts with `q` or whose name or email contains it
+/// (case-insensitive). Roles that see masked data search by id only.
+pub async fn search(snap: &Snapshot, who: &Principal, q: &str, limit: i64) -> AppResult<SearchResults> {
+    if !snap.has(Table::Profile) {
+        return Ok(SearchResults { missing: vec![Table::Profile.sql()], results: Frame::default() });
+    }
+    let mut p = Params::default();
+    let exact = p.text(q);
+    let prefix = p.text(&q.to_ascii_uppercase());
+    let lower = p.text(&q.to_lowercase());
+    let by_text = if who.role.masks_pii() {
+        String::new()
+    } else {
+        format!(" OR strpos(lower(full_name), {lower}) > 0 OR strpos(lower(email), {lower}) > 0")
+    };
+    let sql = format!(
+        "SELECT customer_id, full_name, email, customer_segment, state
+         FROM gold.customer_360_profile
+         WHERE customer_id = {exact} OR starts_with(upper(customer_id), {prefix}){by_text}
+         ORDER BY CASE WHEN customer_id = {exact} THEN 0 ELSE 1 END, customer_id"
+    );
+    let mut results = snap.query_page(&sql, p.into_values(), 0, limit as usize).await?;
+    mask_for(who, &mut results);
+    Ok(SearchResults { missing: Vec::new(), results })
+}
+
+/// `GET /api/customers/search?q=…&limit=…`.
+pub async fn search_api(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<SearchResults>> {
+    let args = Args::parse(raw.as_deref(), &["q", "limit"])?;
+    let q = args.one("q")?.ok_or_else(|| AppError::bad("parameter 'q' is required"))?;
+    if q.chars().count() > 100 {
+        return Err(AppError::bad("parameter 'q' is longer than 100 characters"));
+    }
+    let limit = args.int("limit", 10, 1, MAX_SEARCH)?;
+    let snap = state.db().snapshot().await?;
+    Ok(Json(search(&snap, &who, q, limit).await?))
+}
+
+/// One customer's profile and attribute history.
+#[derive(Debug, Serialize)]
+pub struct Customer {
+    /// Tables the page needs that are not in the lake.
+    pub missing: Vec<String>,
+    /// Every profile column.
+    pub profile: serde_json::Map<String, Value>,
+    /// SCD2 versions of the tracked attributes, oldest first.
+    pub history: Frame,
+}
+
+/// Loads customer `id` (404 when absent).
+pub async fn load(snap: &Snapshot, who: &Principal, id: &str) -> AppResult<Customer> {
+    snap.require(Table::Profile)?;
+    let mut p = Params::default();
+    let c = p.text(id);
+    let mut profile = snap
+        .query(&format!("SELECT * FROM gold.customer_360_profile WHERE customer_id = {c}"), p.into_values())
+        .await?;
+    mask_for(who, &mut profile);
+    let profile = profile
+        .first_object()
+        .ok_or_else(|| AppError::NotFound(format!("no customer '{id}'")))?;
+    let mut missing = Vec::new();
+    let history = if snap.has(Table::DimCustomer) {
+        let mut p = Params::default();
+        let c = p.text(id);
+        snap.query(
+            &format!(
+                "SELECT valid_from, valid_to, is_current, card_type, credit_limit, state, city, employment_status
+                 FROM gold.dim_customer WHERE customer_id = {c} ORDER BY valid_from"
+            ),
+            p.into_values(),
+        )
+        .await?
+    } else {
+        missing.push(Table::DimCustomer.sql());
+        Frame::default()
+    };
+    Ok(Customer { missing, profile, history })
+}
+
+/// `GET /api/customers/{id}`.
+pub async fn api(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Customer>> {
+    Args::parse(raw.as_deref(), &[])?;
+    let id = customer_id(&id)?;
+    let snap = state.db().snapshot().await?;
+    Ok(Json(load(&snap, &who, &id).await?))
+}
+
+/// The transaction filters.
+#[derive(Debug, Clone, Serialize)]
+pub struct TxFilter {
+    /// Days back from as_of (`None`: all history).
+    pub period_days: Option<i64>,
+    /// Categories (any of).
+    pub categories: Vec<String>,
+    /// `approved` or `declined`.
+    pub status: Option<String>,
+}
+
+/// Accepted periods.
+const PERIODS: [&str; 5] = ["30", "90", "180", "365", "all"];
+
+impl TxFilter {
+    fn from_args(args: &Args) -> AppResult<TxFilter> {
+        let period = args.choice("period", &PERIODS)?.unwrap_or("90");
+        let period_days = period.parse().ok();
+        let mut categories = Vec::new();
+        for c in args.all("category") {
+            let ok = c.len() <= 40 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || " &-".contains(ch));
+            if !ok {
+                return Err(AppError::bad("parameter 'category' may hold only letters, digits, spaces, '&' and '-'"));
+            }
+            if !categories.iter().any(|x: &String| x.as_str() == c) {
+                categories.push(c.to_string());
+            }
+        }
+        let status = args.choice("status", &["approved", "declined"])?.map(str::to_string);
+        Ok(TxFilter { period_days, categories, status })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("period", self.period_days.map_or("all".to_string(), |d| d.to_string()))];
+        out.extend(self.categories.iter().map(|c| ("category", c.clone())));
+        if let Some(s) = &self.status {
+            out.push(("status", s.clone()));
+        }
+        out
+    }
+}
+
+/// A customer's transactions in a period, with their summaries.
+#[derive(Debug, Serialize)]
+pub struct Transactions {
+    /// Tables the page needs that are not in the lake.
+    pub missing: Vec<String>,
+    /// The filter applied.
+    pub filter: TxFilter,
+    /// The as_of the period counts back from.
+    pub as_of: Value,
+    /// Transactions matching (all statuses unless filtered).
+    pub total: usize,
+    /// Approved spend per day (exact).
+    pub daily_spend: Vec<DaySpend>,
+    /// Approved spend per category (exact), largest first.
+    pub categories: Vec<CategorySpend>,
+    /// Approved share of transactions in the period and categories (any status), percent.
+    pub approval_rate: Option<f64>,
+    /// Approved transactions counted for it.
+    pub approved: usize,
+    /// Declined transactions counted for it.
+    pub declined: usize,
+    /// Page number.
+    pub page: i64,
+    /// Rows per page.
+    pub page_size: i64,
+    /// This page of transactions, newest first.
+    pub rows: Frame,
+}
+
+/// Approved spend on one day.
+#[derive(Debug, Serialize)]
+pub struct DaySpend {
+    /// Day.
+    pub day: String,
+    /// Spend.
+    pub spend: Decimal,
+}
+
+/// Approved spend in one category.
+#[derive(Debug, Serialize)]
+pub struct CategorySpend {
+    /// Category.
+    pub category: String,
+    /// Spend.
+    pub spend: Decimal,
+    /// Approved transactions.
+    pub transactions: usize,
+}
+
+/// All of a customer's matching transactions, newest first (statuses filtered only when asked).
+async fn read_transactions(snap: &Snapshot, id: &str, filter: &TxFilter, with_status: bool) -> AppResult<(Frame, Value)> {
+    let mut p = Params::default();
+    let c = p.text(id);
+    let as_of = snap
+        .scalar(&format!("SELECT MAX(profile_updated_date) FROM gold.customer_360_profile WHERE customer_id = {c}"), p.into_values())
+        .await?;
+    let mut p = Params::default();
+    let c = p.text(id);
+    let mut conds = vec![format!("f.customer_id = {c}")];
+    if let Value::String(day) = &as_of {
+        if let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            conds.push(format!("f.transaction_date <= {}", p.date(day)));
+            if let Some(n) = filter.period_days {
+                conds.push(format!("f.transaction_date > {}", p.date(day - chrono::Duration::days(n))));
+            }
+        }
+    }
+    let has_categories = snap.has(Table::Categories);
+    let category = if has_categories { "COALESCE(c.category_name, 'Uncategorized')" } else { "'Uncategorized'" };
+    if !filter.categories.is_empty() {
+        conds.push(format!("{category} IN {}", p.text_list(&filter.categories)));
+    }
+    if with_status {
+        if let Some(s) = &filter.status {
+            conds.push(format!("f.status = {}", p.text(s)));
+        }
+    }
+    let join = if has_categories {
+        "LEFT JOIN gold.dim_merchant_category c ON f.merchant_category_key = c.category_key"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT f.transaction_date, f.transaction_ts, f.transaction_id, f.merchant_name, {category} AS category,
+                f.channel, f.status, f.transaction_amount
+         FROM gold.fct_transactions f {join}
+         WHERE {conds}
+         ORDER BY f.transaction_ts DESC, f.transaction_id",
+        conds = conds.join(" AND ")
+    );
+    let frame = snap.query_page(&sql, p.into_values(), 0, MAX_TRANSACTIONS).await?;
+    Ok((frame, as_of))
+}
+
+/// Loads customer `id`'s transactions for `args`.
+pub async fn load_transactions(snap: &Snapshot, id: &str, args: &Args) -> AppResult<Transactions> {
+    let filter = TxFilter::from_args(args)?;
+    let page = args.int("page", 1, 1, 1_000_000)?;
+    let page_size = args.int("page_size", 50, 1, 500)?;
+    let mut out = Transactions {
+        missing: Vec::new(),
+        filter,
+        as_of: Value::Null,
+        total: 0,
+        daily_spend: Vec::new(),
+        categories: Vec::new(),
+        approval_rate: None,
+        approved: 0,
+        declined: 0,
+        page,
+        page_size,
+        rows: Frame::default(),
+    };
+    for t in [Table::Profile, Table::Transactions] {
+        if !snap.has(t) {
+            out.missing.push(t.sql());
+        }
+    }
+    if !out.missing.is_empty() {
+        return Ok(out);
+    }
+    let (all, as_of) = read_transactions(snap, id, &out.filter, false).await?;
+    out.as_of = as_of;
+    let mut daily: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, (Decimal, usize)> = BTreeMap::new();
+    let mut shown = Frame { columns: all.columns.clone(), rows: Vec::new() };
+    for (i, row) in all.rows.iter().enumerate() {
+        let status = all.get(i, "status").as_str().unwrap_or("");
+        let approved = status == "approved";
+        if approved {
+            out.approved += 1;
+            let amount = decimal_of(all.get(i, "transaction_amount")).unwrap_or_default();
+            let day = all.get(i, "transaction_date").as_str().unwrap_or("").to_string();
+            *daily.entry(day).or_default() += amount;
+            let cat = all.get(i, "category").as_str().unwrap_or("Uncategorized").to_string();
+            let e = by_category.entry(cat).or_default();
+            e.0 += amount;
+            e.1 += 1;
+        } else if status == "declined" {
+            out.declined += 1;
+        }
+        if out.filter.status.as_deref().is_none_or(|s| s == status) {
+            shown.rows.push(row.clone());
+        }
+    }
+    let counted = out.approved + out.declined;
+    out.approval_rate = (counted > 0).then(|| {
+        (Decimal::from(out.approved * 100) / Decimal::from(counted)).round_dp(2).to_f64().unwrap_or(0.0)
+    });
+    out.daily_spend = daily.into_iter().map(|(day, spend)| DaySpend { day, spend }).collect();
+    let mut cats: Vec<CategorySpend> = by_category
+        .into_iter()
+        .map(|(category, (spend, transactions))| CategorySpend { category, spend, transactions })
+        .collect();
+    cats.sort_by(|a, b| b.spend.cmp(&a.spend).then(a.category.cmp(&b.category)));
+    out.categories = cats;
+    out.total = shown.rows.len();
+    let start = ((page - 1) * page_size) as usize;
+    shown.rows = shown.rows.into_iter().skip(start).take(page_size as usize).collect();
+    out.rows = shown;
+    Ok(out)
+}
+
+/// `GET /api/customers/{id}/transactions`.
+pub async fn transactions_api(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Transactions>> {
+    let args = Args::parse(raw.as_deref(), &["period", "category", "status", "page", "page_size"])?;
+    let id = customer_id(&id)?;
+    let snap = state.db().snapshot().await?;
+    Ok(Json(load_transactions(&snap, &id, &args).await?))
+}
+
+/// `GET /api/customers/{id}/transactions.csv`: every matching transaction.
+pub async fn transactions_export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let args = Args::parse(raw.as_deref(), &["period", "category", "status"])?;
+    let id = customer_id(&id)?;
+    let filter = TxFilter::from_args(&args)?;
+    let snap = state.db().snapshot().await?;
+    snap.require(Table::Profile)?;
+    snap.require(Table::Transactions)?;
+    let (frame, _) = read_transactions(&snap, &id, &filter, true).await?;
+    csv_response(&format!("transactions_{id}.csv"), &frame)
+}
+
+#[derive(Serialize)]
+struct SearchCtx {
+    q: String,
+    results: HtmlTable,
+    searched: bool,
+    missing: Vec<String>,
+}
+
+/// `GET /customers?q=…`: the search page.
+pub async fn search_page(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Page> {
+    use axum::response::IntoResponse;
+    let args = Args::parse(raw.as_deref(), &["q"])?;
+    let q = args.one("q")?.unwrap_or("").to_string();
+    if q.chars().count() > 100 {
+        return Err(AppError::bad("search text is longer than 100 characters").into());
+    }
+    let snap = state.db().snapshot().await?;
+    let (results, missing) = if q.is_empty() {
+        (Frame::default(), if snap.has(Table::Profile) { vec![] } else { vec![Table::Profile.sql()] })
+    } else {
+        let found = search(&snap, &who, &q, MAX_SEARCH).await?;
+        // One exact hit: straight to the customer.
+        if found.results.rows.len() == 1 {
+            if let Value::String(id) = found.results.get(0, "customer_id") {
+                return Ok(axum::response::Redirect::to(&format!("/customers/{}", render::url_segment(id))).into_response());
+            }
+        }
+        (found.results, found.missing)
+    };
+    let ctx = SearchCtx { searched: !q.is_empty(), q, results: HtmlTable::from_frame(&results), missing };
+    Ok(render::page("customers.html", &Chrome::new(&who, "Customer deep dive", "customers"), &ctx)?.into_response())
+}
+
+#[derive(Serialize)]
+struct Ctx {
+    id: String,
+    name: String,
+    header: Vec<(String, String)>,
+    risk_score: String,
+    risk_category: String,
+    risk_class: String,
+    drivers: Vec<String>,
+    metrics: Vec<(String, String)>,
+    flags: Vec<(String, String)>,
+    history: HtmlTable,
+    missing: Vec<String>,
+    tx: Option<TxCtx>,
+}
+
+#[derive(Serialize)]
+struct TxCtx {
+    period: String,
+    status: String,
+    categories: Vec<(String, bool)>,
+    total: usize,
+    approval_rate: String,
+    approved: usize,
+    declined: usize,
+    charts: Vec<Chart>,
+    table: HtmlTable,
+    export: String,
+    prev: Option<String>,
+    next: Option<String>,
+    page: i64,
+    pages: i64,
+    as_of: String,
+}
+
+/// `GET /customers/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Html<String>, Page> {
+    let args = Args::parse(raw.as_deref(), &["period", "category", "status", "page"])?;
+    let id = customer_id(&id)?;
+    let snap = state.db().snapshot().await?;
+    let customer = load(&snap, &who, &id).await?;
+    let p = &customer.profile;
+    let show = |k: &str| p.get(k).map(|v| crate::format::cell(k, v)).unwrap_or_else(|| "—".into());
+    let header = ["customer_segment", "email", "age", "state", "city", "employment_status", "card_type", "credit_limit", "account_open_date", "account_age_days"]
+        .iter()
+        .filter(|k| p.contains_key(**k))
+        .map(|k| (crate::format::label(k), show(k)))
+        .collect();
+    let metrics = [
+        "lifetime_value", "total_transactions", "avg_transaction_value", "spend_last_90_days", "spend_prior_90_days",
+        "spend_change_pct", "avg_monthly_spend", "travel_spend_pct", "necessities_spend_pct", "tenure_months",
+        "first_transaction_date", "last_transaction_date", "days_since_last_transaction", "recency_status",
+        "spending_profile", "credit_utilization_pct", "segment_assigned_date",
+    ]
+    .iter()
+    .filter(|k| p.contains_key(**k))
+    .map(|k| (crate::format::label(k), show(k)))
+    .collect();
+    let flags = ["eligible_for_retention_campaign", "eligible_for_onboarding_campaign", "eligible_for_premium_campaign", "next_best_action"]
+        .iter()
+        .filter(|k| p.contains_key(**k))
+        .map(|k| (crate::format::label(k), show(k)))
+        .collect();
+    let drivers = match p.get("top_churn_drivers") {
+        Some(Value::String(s)) => s
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .map(|d| d.trim().trim_matches('"').to_string())
+            .filter(|d| !d.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let tx = if snap.has(Table::Transactions) {
+        let t = load_transactions(&snap, &id, &args).await?;
+        let base = t.filter.pairs();
+        let pages = ((t.total as i64 + t.page_size - 1) / t.page_size).max(1);
+        let nav = |page: i64| {
+            let mut all = base.clone();
+            all.push(("page", page.to_string()));
+            format!("/customers/{}?{}", render::url_segment(&id), crate::request::encode(&all))
+        };
+        let known: Vec<String> = category_names(&snap).await?;
+        let mut rows = t.rows.clone();
+        mask_for(&who, &mut rows);
+        Some(TxCtx {
+            period: t.filter.period_days.map_or("all".into(), |d| d.to_string()),
+            status: t.filter.status.clone().unwrap_or_default(),
+            categories: known.into_iter().map(|c| {
+                let on = t.filter.categories.contains(&c);
+                (c, on)
+            }).collect(),
+            total: t.total,
+            approval_rate: t.approval_rate.map_or("—".into(), |r| format!("{r:.1}%")),
+            approved: t.approved,
+            declined: t.declined,
+            charts: vec![
+                Chart::lines(
+                    "daily-spend",
+                    "Daily approved spend",
+                    &t.daily_spend.iter().map(|d| d.day.clone()).collect::<Vec<_>>(),
+                    &[("Spend".to_string(), t.daily_spend.iter().map(|d| d.spend.to_f64()).collect())],
+                    "$",
+                ),
+                Chart::donut(
+                    "category-split",
+                    "Approved spend by category",
+                    &t.categories.iter().map(|c| (c.category.clone(), c.spend.to_f64().unwrap_or(0.0))).collect::<Vec<_>>(),
+                ),
+            ],
+            table: HtmlTable::from_frame(&rows),
+            export: format!("/api/customers/{}/transactions.csv?{}", render::url_segment(&id), crate::request::encode(&base)),
+            prev: (t.page > 1).then(|| nav(t.page - 1)),
+            next: (t.page < pages).then(|| nav(t.page + 1)),
+            page: t.page,
+            pages,
+            as_of: t.as_of.as_str().unwrap_or("").to_string(),
+        })
+    } else {
+        None
+    };
+    let mut missing = customer.missing.clone();
+    if tx.is_none() {
+        missing.push(Table::Transactions.sql());
+    }
+    let ctx = Ctx {
+        name: p.get("full_name").and_then(|v| v.as_str()).unwrap_or(&id).to_string(),
+        id: id.clone(),
+        header,
+        risk_score: show("churn_risk_score"),
+        risk_category: p.get("churn_risk_category").and_then(|v| v.as_str()).unwrap_or("Not Scored").to_string(),
+        risk_class: p
+            .get("churn_risk_category")
+            .and_then(|v| v.as_str())
+            .unwrap_or("Not")
+            .split(' ')
+            .next()
+            .unwrap_or("Not")
+            .to_string(),
+        drivers,
+        metrics,
+        flags,
+        history: HtmlTable::from_frame(&customer.history),
+        missing,
+        tx,
+    };
+    render::page("customer.html", &Chrome::new(&who, "Customer deep dive", "customers"), &ctx)
+}
+
+/// Category names for the filter (from the dimension when present).
+async fn category_names(snap: &Snapshot) -> AppResult<Vec<String>> {
+    if !snap.has(Table::Categories) {
+        return Ok(Vec::new());
+    }
+    let f = snap
+        .query("SELECT DISTINCT category_name FROM gold.dim_merchant_category WHERE category_name IS NOT NULL ORDER BY 1", vec![])
+        .await?;
+    Ok(f.rows.iter().filter_map(|r| r[0].as_str().map(str::to_string)).collect())
+}
