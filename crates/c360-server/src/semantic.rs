@@ -165,7 +165,7 @@ mod tests {
         };
         let (sql, params) = compile(measure("avg_ltv").unwrap(), dimension("segment").unwrap(), &filter);
         assert!(sql.contains("state IN ($1)"), "{sql}");
-        assert!(!sql.contains("CA"));
+        assert!(!sql.contains("'CA'"));
         assert_eq!(params.0.len(), 1);
     }
 }

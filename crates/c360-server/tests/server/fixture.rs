@@ -385,6 +385,11 @@ pub async fn build(lake_dir: &Path, project_dir: &Path) -> Lake {
     write(&lake, Layer::Gold, "metric_mom_spend_change", monthly(&cs)).await;
     write(&lake, Layer::Gold, "churn_model_metrics", model_metrics()).await;
     write(&lake, Layer::Silver, "quarantine_transactions", quarantine()).await;
+    let customers_quarantined = Cols::default()
+        .text("customer_id", vec![Some(""), Some("CUSTX")])
+        .text("reason", vec![Some("missing_id"), Some("bad_age")])
+        .batch();
+    write(&lake, Layer::Silver, "quarantine_customers", customers_quarantined).await;
     write(&lake, Layer::Meta, "run_history", run_history()).await;
     std::fs::create_dir_all(project_dir.join("target")).unwrap();
     std::fs::write(project_dir.join("target/manifest.json"), MANIFEST).unwrap();
