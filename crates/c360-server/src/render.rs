@@ -216,12 +216,12 @@ impl Chart {
 
     /// A bar chart of `(label, value)` pairs.
     pub fn bars(id: &str, title: &str, data: &[(String, f64)], axis: &str) -> Chart {
-        let rotate = if data.len() > 6 { 30 } else { 0 };
+        let rotate = if data.len() > 3 { 25 } else { 0 };
         let labels: Vec<&String> = data.iter().map(|d| &d.0).collect();
         let values: Vec<f64> = data.iter().map(|d| d.1).collect();
         let option = serde_json::json!({
             "tooltip": { "trigger": "axis" },
-            "grid": { "left": 80, "right": 20, "bottom": 60 },
+            "grid": { "left": 80, "right": 20, "bottom": 100 },
             "xAxis": { "type": "category", "data": labels,
                         "axisLabel": { "interval": 0, "rotate": rotate } },
             "yAxis": { "type": "value", "name": axis },

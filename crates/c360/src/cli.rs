@@ -62,6 +62,8 @@ pub enum Command {
     Query(QueryArgs),
     /// List the project's models, seeds, sources and tests (after selection)
     Ls(LsArgs),
+    /// Serve the dashboard and JSON API over the lake (`[server]` in c360.toml)
+    Serve(ServeArgs),
 }
 
 /// Which nodes of the project a command acts on, and the variables it renders with.
@@ -213,4 +215,17 @@ pub struct QueryArgs {
     /// At most this many rows (0: no limit)
     #[arg(long, default_value_t = 1000)]
     pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: `bind` of [server], else 127.0.0.1:8360]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// Read a password from standard input, print its argon2 hash for `password_hash`, and exit
+    #[arg(long, conflicts_with_all = ["new_token", "bind"])]
+    pub hash_password: bool,
+    /// Print a new random API token and its SHA-256 for `[[server.tokens]]`, and exit
+    #[arg(long, conflicts_with = "bind")]
+    pub new_token: bool,
 }

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => commands::query::run(&settings, &runtime, args),
         Command::Compile(args) => commands::compile::run(&settings, args),
         Command::Ls(args) => commands::ls::run(&settings, args),
+        Command::Serve(args) => commands::serve::run(&settings, &runtime, args, &settings.config),
     }
 }
 

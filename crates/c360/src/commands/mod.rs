@@ -7,6 +7,7 @@ pub mod load;
 pub mod ls;
 mod project;
 pub mod query;
+pub mod serve;
 pub mod simulate;
 pub mod tables;
 mod write;
