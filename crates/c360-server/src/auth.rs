@@ -144,10 +144,7 @@ pub async fn require(State(state): State<AppState>, mut req: Request, next: Next
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into());
-            let target = format!(
-                "/login?{}",
-                crate::request::encode(&[("next", next_path)])
-            );
+            let target = format!("/login?{}", crate::request::encode(&[("next", next_path)]));
             Redirect::to(&target).into_response()
         }
     }
@@ -181,9 +178,8 @@ pub struct LoginForm {
 
 /// A well-formed argon2 hash that no password matches in practice: verified against when the
 /// user is unknown, so a wrong name takes as long as a wrong password.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    config::hash_password("c360-no-such-user").unwrap_or_default()
-});
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| config::hash_password("c360-no-such-user").unwrap_or_default());
 
 /// `POST /login`: checks the password (argon2, off the async workers) and opens a session.
 pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
@@ -211,7 +207,11 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
                 role: user.role,
                 via: "session",
             });
-            let secure = if state.inner.config.secure_cookies { "; Secure" } else { "" };
+            let secure = if state.inner.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
             let cookie = format!(
                 "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
                 state.inner.config.session_hours as u64 * 3600

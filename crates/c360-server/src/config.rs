@@ -180,7 +180,9 @@ impl ServerConfig {
             }
         }
         if self.session_hours == 0 {
-            return Err(ConfigError::Invalid("session_hours must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "session_hours must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -237,7 +239,8 @@ mod tests {
         let table: toml::Table = toml::from_str("bnid = \"0.0.0.0:80\"").unwrap();
         assert!(ServerConfig::from_toml(table).is_err());
         let hash = hash_password("pw").unwrap();
-        let text = format!("[[users]]\nname = \"x\"\nrole = \"root\"\npassword_hash = \"{hash}\"\n");
+        let text =
+            format!("[[users]]\nname = \"x\"\nrole = \"root\"\npassword_hash = \"{hash}\"\n");
         let table: toml::Table = toml::from_str(&text).unwrap();
         assert!(ServerConfig::from_toml(table).is_err());
     }

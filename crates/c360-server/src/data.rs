@@ -109,12 +109,17 @@ impl Snapshot {
 
     /// Whether `table` exists and has column `column`.
     pub fn has_column(&self, table: Table, column: &str) -> bool {
-        self.columns.get(&table).is_some_and(|c| c.iter().any(|x| x == column))
+        self.columns
+            .get(&table)
+            .is_some_and(|c| c.iter().any(|x| x == column))
     }
 
     /// The first of `candidates` that `table` has (columns renamed across model versions).
     pub fn pick_column(&self, table: Table, candidates: &[&'static str]) -> Option<&'static str> {
-        candidates.iter().copied().find(|c| self.has_column(table, c))
+        candidates
+            .iter()
+            .copied()
+            .find(|c| self.has_column(table, c))
     }
 
     /// Fails with a 404-free, page-friendly message when `table` is missing.
@@ -267,7 +272,11 @@ async fn build_snapshot(
         let df = ctx.table(reference.clone()).await?;
         columns.insert(
             table,
-            df.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+            df.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect::<Vec<_>>(),
         );
         if table.in_memory() {
             let schema = Arc::new(df.schema().as_arrow().clone());
@@ -396,21 +405,39 @@ fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
         DataType::Boolean => {
             let a = column.as_boolean();
             (0..n)
-                .map(|i| if nulls(i) { Value::Null } else { Value::Bool(a.value(i)) })
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        Value::Bool(a.value(i))
+                    }
+                })
                 .collect()
         }
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
             let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Int64)?;
             let a = cast.as_primitive::<dt::Int64Type>();
             (0..n)
-                .map(|i| if nulls(i) { Value::Null } else { Value::from(a.value(i)) })
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        Value::from(a.value(i))
+                    }
+                })
                 .collect()
         }
         DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
             let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::UInt64)?;
             let a = cast.as_primitive::<dt::UInt64Type>();
             (0..n)
-                .map(|i| if nulls(i) { Value::Null } else { Value::from(a.value(i)) })
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        Value::from(a.value(i))
+                    }
+                })
                 .collect()
         }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
@@ -432,7 +459,13 @@ fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
             let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
             let a = cast.as_string::<i32>();
             (0..n)
-                .map(|i| if nulls(i) { Value::Null } else { Value::String(a.value(i).to_string()) })
+                .map(|i| {
+                    if nulls(i) {
+                        Value::Null
+                    } else {
+                        Value::String(a.value(i).to_string())
+                    }
+                })
                 .collect()
         }
         DataType::Timestamp(_, _) => {
@@ -447,7 +480,9 @@ fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
                         return Value::Null;
                     }
                     chrono::DateTime::from_timestamp_micros(a.value(i))
-                        .map(|t| Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()))
+                        .map(|t| {
+                            Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
+                        })
                         .unwrap_or(Value::Null)
                 })
                 .collect()

@@ -197,9 +197,15 @@ mod tests {
         assert_eq!(money_text("-1000"), "-1,000.00");
         assert_eq!(money_text("0.005"), "0.01");
         assert_eq!(money_text("100"), "100.00");
-        assert_eq!(cell("lifetime_value", &Value::String("80000".into())), "$80,000.00");
+        assert_eq!(
+            cell("lifetime_value", &Value::String("80000".into())),
+            "$80,000.00"
+        );
         assert_eq!(cell("churn_risk_score", &serde_json::json!(71.25)), "71.25");
-        assert_eq!(cell("spend_change_pct", &serde_json::json!(-31.0)), "-31.0%");
+        assert_eq!(
+            cell("spend_change_pct", &serde_json::json!(-31.0)),
+            "-31.0%"
+        );
         assert_eq!(count_text(50000), "50,000");
     }
 

@@ -129,17 +129,32 @@ pub fn app(state: AppState) -> Router {
         .route("/campaign", get(pages::campaign::page))
         .route("/pipeline", get(pages::pipeline::page))
         .route("/metrics", get(pages::metrics::page))
-        .route("/assets/echarts.min.js", get(|| async { asset("text/javascript; charset=utf-8", ECHARTS) }))
-        .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/api/openapi.json", get(|| async { asset("application/json", OPENAPI) }))
+        .route(
+            "/assets/echarts.min.js",
+            get(|| async { asset("text/javascript; charset=utf-8", ECHARTS) }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/api/openapi.json",
+            get(|| async { asset("application/json", OPENAPI) }),
+        )
         .route("/api/me", get(pages::me))
         .route("/api/overview", get(pages::overview::api))
         .route("/api/segments", get(pages::segments::api))
         .route("/api/segments/export.csv", get(pages::segments::export))
         .route("/api/customers/search", get(pages::customer::search_api))
         .route("/api/customers/{id}", get(pages::customer::api))
-        .route("/api/customers/{id}/transactions", get(pages::customer::transactions_api))
-        .route("/api/customers/{id}/transactions.csv", get(pages::customer::transactions_export))
+        .route(
+            "/api/customers/{id}/transactions",
+            get(pages::customer::transactions_api),
+        )
+        .route(
+            "/api/customers/{id}/transactions.csv",
+            get(pages::customer::transactions_export),
+        )
         .route("/api/campaign", get(pages::campaign::api))
         .route("/api/campaign/audience.csv", get(pages::campaign::export))
         .route("/api/pipeline", get(pages::pipeline::api))
@@ -147,9 +162,15 @@ pub fn app(state: AppState) -> Router {
         .route("/api/metrics", get(pages::metrics::api))
         .route("/logout", post(auth::logout))
         .fallback(pages::not_found)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require,
+        ));
     Router::new()
-        .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .route("/login", get(auth::login_form).post(auth::login))
         .merge(protected)
         .layer(axum::middleware::map_response(security_headers))

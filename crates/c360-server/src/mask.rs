@@ -47,7 +47,10 @@ mod tests {
     #[test]
     fn masks_keep_only_initials_and_domain() {
         assert_eq!(mask(PiiKind::Name, "Jane Doe"), "J*** D***");
-        assert_eq!(mask(PiiKind::Email, "jane.doe@example.com"), "j***@example.com");
+        assert_eq!(
+            mask(PiiKind::Email, "jane.doe@example.com"),
+            "j***@example.com"
+        );
         assert_eq!(mask(PiiKind::Email, "nodomain"), "n***");
         assert_eq!(mask(PiiKind::Name, ""), "");
         assert_eq!(pii_kind("email"), Some(PiiKind::Email));

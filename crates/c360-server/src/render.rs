@@ -16,17 +16,44 @@ use crate::format;
 static TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
     let mut env = minijinja::Environment::new();
     for (name, source) in [
-        ("layout.html", include_str!("../assets/templates/layout.html")),
-        ("macros.html", include_str!("../assets/templates/macros.html")),
+        (
+            "layout.html",
+            include_str!("../assets/templates/layout.html"),
+        ),
+        (
+            "macros.html",
+            include_str!("../assets/templates/macros.html"),
+        ),
         ("login.html", include_str!("../assets/templates/login.html")),
         ("error.html", include_str!("../assets/templates/error.html")),
-        ("overview.html", include_str!("../assets/templates/overview.html")),
-        ("segments.html", include_str!("../assets/templates/segments.html")),
-        ("customers.html", include_str!("../assets/templates/customers.html")),
-        ("customer.html", include_str!("../assets/templates/customer.html")),
-        ("campaign.html", include_str!("../assets/templates/campaign.html")),
-        ("pipeline.html", include_str!("../assets/templates/pipeline.html")),
-        ("metrics.html", include_str!("../assets/templates/metrics.html")),
+        (
+            "overview.html",
+            include_str!("../assets/templates/overview.html"),
+        ),
+        (
+            "segments.html",
+            include_str!("../assets/templates/segments.html"),
+        ),
+        (
+            "customers.html",
+            include_str!("../assets/templates/customers.html"),
+        ),
+        (
+            "customer.html",
+            include_str!("../assets/templates/customer.html"),
+        ),
+        (
+            "campaign.html",
+            include_str!("../assets/templates/campaign.html"),
+        ),
+        (
+            "pipeline.html",
+            include_str!("../assets/templates/pipeline.html"),
+        ),
+        (
+            "metrics.html",
+            include_str!("../assets/templates/metrics.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e:#}"));
@@ -74,7 +101,9 @@ pub fn page<T: Serialize>(name: &str, chrome: &Chrome<'_>, ctx: &T) -> Result<Ht
 /// The sign-in form.
 pub fn login(next: &str, message: Option<&str>) -> Result<Html<String>, AppError> {
     let template = TEMPLATES.get_template("login.html")?;
-    Ok(Html(template.render(minijinja::context! { next => next, message => message })?))
+    Ok(Html(template.render(
+        minijinja::context! { next => next, message => message },
+    )?))
 }
 
 /// An [`AppError`] shown as an HTML page (page routes) instead of JSON (API routes).
@@ -99,7 +128,9 @@ impl IntoResponse for Page {
         let message = self.0.to_string();
         let body = TEMPLATES
             .get_template("error.html")
-            .and_then(|t| t.render(minijinja::context! { status => status.as_u16(), message => message }))
+            .and_then(|t| {
+                t.render(minijinja::context! { status => status.as_u16(), message => message })
+            })
             .unwrap_or_else(|_| format!("{} {}", status.as_u16(), status));
         (status, Html(body)).into_response()
     }
@@ -231,7 +262,13 @@ impl Chart {
     }
 
     /// Lines over a shared x axis: `x` labels and named series.
-    pub fn lines(id: &str, title: &str, x: &[String], series: &[(String, Vec<Option<f64>>)], axis: &str) -> Chart {
+    pub fn lines(
+        id: &str,
+        title: &str,
+        x: &[String],
+        series: &[(String, Vec<Option<f64>>)],
+        axis: &str,
+    ) -> Chart {
         let lines: Vec<Value> = series
             .iter()
             .map(|(name, values)| {

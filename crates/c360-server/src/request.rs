@@ -67,7 +67,9 @@ impl Args {
         match values.as_slice() {
             [] => Ok(None),
             [v] => Ok(Some(v)),
-            _ => Err(AppError::bad(format!("parameter '{key}' given more than once"))),
+            _ => Err(AppError::bad(format!(
+                "parameter '{key}' given more than once"
+            ))),
         }
     }
 
@@ -93,7 +95,9 @@ impl Args {
             return Ok(None);
         };
         let ok = text.len() <= 24
-            && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
         let value = ok
             .then(|| Decimal::from_str(text).ok())
             .flatten()
@@ -164,16 +168,22 @@ impl AudienceFilter {
     pub fn from_args(args: &Args) -> AppResult<AudienceFilter> {
         let segments = whitelist(args, "segment", &SEGMENTS)?;
         let risks = whitelist(args, "risk", &RISK_CATEGORIES)?;
-        let states = dedup(args.all("state").into_iter().map(|s| s.to_ascii_uppercase()))
-            .into_iter()
-            .map(|s| {
-                if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) {
-                    Ok(s)
-                } else {
-                    Err(AppError::bad("parameter 'state' must be a two-letter state code"))
-                }
-            })
-            .collect::<AppResult<Vec<_>>>()?;
+        let states = dedup(
+            args.all("state")
+                .into_iter()
+                .map(|s| s.to_ascii_uppercase()),
+        )
+        .into_iter()
+        .map(|s| {
+            if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) {
+                Ok(s)
+            } else {
+                Err(AppError::bad(
+                    "parameter 'state' must be a two-letter state code",
+                ))
+            }
+        })
+        .collect::<AppResult<Vec<_>>>()?;
         let card_types = dedup(args.all("card_type").into_iter().map(str::to_string))
             .into_iter()
             .map(|s| {
@@ -189,7 +199,11 @@ impl AudienceFilter {
                 }
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let min_ltv = args.decimal("min_ltv", Decimal::ZERO, Decimal::from(1_000_000_000_000i64))?;
+        let min_ltv = args.decimal(
+            "min_ltv",
+            Decimal::ZERO,
+            Decimal::from(1_000_000_000_000i64),
+        )?;
         Ok(AudienceFilter {
             segments,
             states,
@@ -211,10 +225,18 @@ impl AudienceFilter {
         };
         let mut conds = vec!["TRUE".to_string()];
         if !self.segments.is_empty() {
-            conds.push(format!("{} IN {}", col("customer_segment"), params.text_list(&self.segments)));
+            conds.push(format!(
+                "{} IN {}",
+                col("customer_segment"),
+                params.text_list(&self.segments)
+            ));
         }
         if !self.states.is_empty() {
-            conds.push(format!("{} IN {}", col("state"), params.text_list(&self.states)));
+            conds.push(format!(
+                "{} IN {}",
+                col("state"),
+                params.text_list(&self.states)
+            ));
         }
         if !self.risks.is_empty() {
             conds.push(format!(
@@ -224,10 +246,18 @@ impl AudienceFilter {
             ));
         }
         if let Some(min) = self.min_ltv {
-            conds.push(format!("{} >= {}", col("lifetime_value"), params.decimal(min)));
+            conds.push(format!(
+                "{} >= {}",
+                col("lifetime_value"),
+                params.decimal(min)
+            ));
         }
         if !self.card_types.is_empty() {
-            conds.push(format!("{} IN {}", col("card_type"), params.text_list(&self.card_types)));
+            conds.push(format!(
+                "{} IN {}",
+                col("card_type"),
+                params.text_list(&self.card_types)
+            ));
         }
         conds.join(" AND ")
     }

@@ -63,18 +63,78 @@ pub struct Preset {
 
 /// Every measure.
 pub const MEASURES: &[Measure] = &[
-    Measure { key: "customers", label: "Customers", sql: "COUNT(*)", unit: Unit::Count },
-    Measure { key: "total_ltv", label: "Total lifetime value", sql: "SUM(lifetime_value)", unit: Unit::Money },
-    Measure { key: "avg_ltv", label: "Average lifetime value", sql: "CAST(AVG(lifetime_value) AS DECIMAL(18,2))", unit: Unit::Money },
-    Measure { key: "spend_90d", label: "Spend, last 90 days", sql: "SUM(spend_last_90_days)", unit: Unit::Money },
-    Measure { key: "avg_monthly_spend", label: "Average monthly spend", sql: "CAST(AVG(avg_monthly_spend) AS DECIMAL(18,2))", unit: Unit::Money },
-    Measure { key: "avg_transaction_value", label: "Average transaction value", sql: "CAST(SUM(lifetime_value) / NULLIF(SUM(total_transactions), 0) AS DECIMAL(18,2))", unit: Unit::Money },
-    Measure { key: "avg_churn_score", label: "Average churn risk score", sql: "AVG(churn_risk_score)", unit: Unit::Number },
-    Measure { key: "high_risk_pct", label: "Share at high churn risk (%)", sql: "AVG(CASE WHEN churn_risk_category = 'High' THEN 100.0 ELSE 0.0 END)", unit: Unit::Percent },
-    Measure { key: "retention_eligible", label: "Retention-campaign eligible", sql: "SUM(CASE WHEN eligible_for_retention_campaign THEN 1 ELSE 0 END)", unit: Unit::Count },
-    Measure { key: "premium_eligible", label: "Premium-upgrade candidates", sql: "SUM(CASE WHEN eligible_for_premium_campaign THEN 1 ELSE 0 END)", unit: Unit::Count },
-    Measure { key: "onboarding_eligible", label: "Onboarding-journey customers", sql: "SUM(CASE WHEN eligible_for_onboarding_campaign THEN 1 ELSE 0 END)", unit: Unit::Count },
-    Measure { key: "avg_utilization", label: "Average credit utilisation (%)", sql: "AVG(credit_utilization_pct)", unit: Unit::Percent },
+    Measure {
+        key: "customers",
+        label: "Customers",
+        sql: "COUNT(*)",
+        unit: Unit::Count,
+    },
+    Measure {
+        key: "total_ltv",
+        label: "Total lifetime value",
+        sql: "SUM(lifetime_value)",
+        unit: Unit::Money,
+    },
+    Measure {
+        key: "avg_ltv",
+        label: "Average lifetime value",
+        sql: "CAST(AVG(lifetime_value) AS DECIMAL(18,2))",
+        unit: Unit::Money,
+    },
+    Measure {
+        key: "spend_90d",
+        label: "Spend, last 90 days",
+        sql: "SUM(spend_last_90_days)",
+        unit: Unit::Money,
+    },
+    Measure {
+        key: "avg_monthly_spend",
+        label: "Average monthly spend",
+        sql: "CAST(AVG(avg_monthly_spend) AS DECIMAL(18,2))",
+        unit: Unit::Money,
+    },
+    Measure {
+        key: "avg_transaction_value",
+        label: "Average transaction value",
+        sql: "CAST(SUM(lifetime_value) / NULLIF(SUM(total_transactions), 0) AS DECIMAL(18,2))",
+        unit: Unit::Money,
+    },
+    Measure {
+        key: "avg_churn_score",
+        label: "Average churn risk score",
+        sql: "AVG(churn_risk_score)",
+        unit: Unit::Number,
+    },
+    Measure {
+        key: "high_risk_pct",
+        label: "Share at high churn risk (%)",
+        sql: "AVG(CASE WHEN churn_risk_category = 'High' THEN 100.0 ELSE 0.0 END)",
+        unit: Unit::Percent,
+    },
+    Measure {
+        key: "retention_eligible",
+        label: "Retention-campaign eligible",
+        sql: "SUM(CASE WHEN eligible_for_retention_campaign THEN 1 ELSE 0 END)",
+        unit: Unit::Count,
+    },
+    Measure {
+        key: "premium_eligible",
+        label: "Premium-upgrade candidates",
+        sql: "SUM(CASE WHEN eligible_for_premium_campaign THEN 1 ELSE 0 END)",
+        unit: Unit::Count,
+    },
+    Measure {
+        key: "onboarding_eligible",
+        label: "Onboarding-journey customers",
+        sql: "SUM(CASE WHEN eligible_for_onboarding_campaign THEN 1 ELSE 0 END)",
+        unit: Unit::Count,
+    },
+    Measure {
+        key: "avg_utilization",
+        label: "Average credit utilisation (%)",
+        sql: "AVG(credit_utilization_pct)",
+        unit: Unit::Percent,
+    },
 ];
 
 /// Every dimension.
@@ -104,14 +164,54 @@ pub const DIMENSIONS: &[Dimension] = &[
 
 /// The suggested questions.
 pub const PRESETS: &[Preset] = &[
-    Preset { question: "What is the average lifetime value by segment?", measure: "avg_ltv", dimension: "segment", filters: "" },
-    Preset { question: "How many customers are at high churn risk, by state?", measure: "customers", dimension: "state", filters: "risk=High" },
-    Preset { question: "Which segments hold the most retention-eligible customers?", measure: "retention_eligible", dimension: "segment", filters: "" },
-    Preset { question: "Where are the premium-upgrade candidates?", measure: "premium_eligible", dimension: "state", filters: "segment=High-Value+Travelers" },
-    Preset { question: "How does 90-day spend split by card type?", measure: "spend_90d", dimension: "card_type", filters: "" },
-    Preset { question: "What share of each segment is at high churn risk?", measure: "high_risk_pct", dimension: "segment", filters: "" },
-    Preset { question: "How is credit utilisation spread across age bands?", measure: "avg_utilization", dimension: "age_band", filters: "" },
-    Preset { question: "What next best actions does the portfolio call for?", measure: "customers", dimension: "next_best_action", filters: "" },
+    Preset {
+        question: "What is the average lifetime value by segment?",
+        measure: "avg_ltv",
+        dimension: "segment",
+        filters: "",
+    },
+    Preset {
+        question: "How many customers are at high churn risk, by state?",
+        measure: "customers",
+        dimension: "state",
+        filters: "risk=High",
+    },
+    Preset {
+        question: "Which segments hold the most retention-eligible customers?",
+        measure: "retention_eligible",
+        dimension: "segment",
+        filters: "",
+    },
+    Preset {
+        question: "Where are the premium-upgrade candidates?",
+        measure: "premium_eligible",
+        dimension: "state",
+        filters: "segment=High-Value+Travelers",
+    },
+    Preset {
+        question: "How does 90-day spend split by card type?",
+        measure: "spend_90d",
+        dimension: "card_type",
+        filters: "",
+    },
+    Preset {
+        question: "What share of each segment is at high churn risk?",
+        measure: "high_risk_pct",
+        dimension: "segment",
+        filters: "",
+    },
+    Preset {
+        question: "How is credit utilisation spread across age bands?",
+        measure: "avg_utilization",
+        dimension: "age_band",
+        filters: "",
+    },
+    Preset {
+        question: "What next best actions does the portfolio call for?",
+        measure: "customers",
+        dimension: "next_best_action",
+        filters: "",
+    },
 ];
 
 /// Looks a measure up by key.
@@ -128,10 +228,18 @@ pub fn dimension(key: &str) -> Option<&'static Dimension> {
 pub const MAX_GROUPS: usize = 100;
 
 /// The SQL of "`measure` by `dimension` where `filter`", with its parameters.
-pub fn compile(measure: &Measure, dimension: &Dimension, filter: &AudienceFilter) -> (String, Params) {
+pub fn compile(
+    measure: &Measure,
+    dimension: &Dimension,
+    filter: &AudienceFilter,
+) -> (String, Params) {
     let mut params = Params::default();
     let conditions = filter.where_sql(&mut params, "");
-    let order = if dimension.ordered { "dimension" } else { "measure DESC NULLS LAST, dimension" };
+    let order = if dimension.ordered {
+        "dimension"
+    } else {
+        "measure DESC NULLS LAST, dimension"
+    };
     let sql = format!(
         "SELECT {dim} AS dimension, {measure} AS measure\n\
          FROM gold.customer_360_profile\n\
@@ -163,7 +271,11 @@ mod tests {
             states: vec!["CA".into()],
             ..Default::default()
         };
-        let (sql, params) = compile(measure("avg_ltv").unwrap(), dimension("segment").unwrap(), &filter);
+        let (sql, params) = compile(
+            measure("avg_ltv").unwrap(),
+            dimension("segment").unwrap(),
+            &filter,
+        );
         assert!(sql.contains("state IN ($1)"), "{sql}");
         assert!(!sql.contains("'CA'"));
         assert_eq!(params.0.len(), 1);

@@ -77,7 +77,11 @@ pub async fn load(snap: &Snapshot, args: &Args) -> AppResult<Campaign> {
     let n = audience.get(0, "n").as_u64().unwrap_or(0);
     let ltv = decimal_of(audience.get(0, "ltv")).unwrap_or_default();
     // The exact average (sum / N), not an engine-rounded one.
-    let avg_ltv = if n == 0 { Decimal::ZERO } else { ltv / Decimal::from(n) };
+    let avg_ltv = if n == 0 {
+        Decimal::ZERO
+    } else {
+        ltv / Decimal::from(n)
+    };
     let result = simulate(CampaignInputs {
         audience_size: n,
         avg_ltv,
@@ -85,11 +89,20 @@ pub async fn load(snap: &Snapshot, args: &Args) -> AppResult<Campaign> {
         retention_rate: rate,
         cost_per_customer: cost,
     });
-    Ok(Campaign { missing: Vec::new(), filter, audience_size: n, audience_ltv: ltv, result: Some(result) })
+    Ok(Campaign {
+        missing: Vec::new(),
+        filter,
+        audience_size: n,
+        audience_ltv: ltv,
+        result: Some(result),
+    })
 }
 
 /// `GET /api/campaign`.
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Json<Campaign>> {
+pub async fn api(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Campaign>> {
     let args = Args::parse(raw.as_deref(), &keys())?;
     let snap = state.db().snapshot().await?;
     Ok(Json(load(&snap, &args).await?))
@@ -97,8 +110,16 @@ pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppR
 
 /// Columns of the audience export.
 const AUDIENCE_COLUMNS: &[&str] = &[
-    "customer_id", "full_name", "email", "customer_segment", "state", "card_type", "lifetime_value",
-    "churn_risk_score", "churn_risk_category", "next_best_action",
+    "customer_id",
+    "full_name",
+    "email",
+    "customer_segment",
+    "state",
+    "card_type",
+    "lifetime_value",
+    "churn_risk_score",
+    "churn_risk_category",
+    "next_best_action",
 ];
 
 /// `GET /api/campaign/audience.csv`.
@@ -155,24 +176,55 @@ pub async fn page(
     let data = load(&snap, &args).await?;
     let money = |d: Decimal| format!("${}", crate::format::money_text(&d.to_string()));
     let (incentive, rate, cost, avg_ltv) = match &data.result {
-        Some(r) => (r.inputs.incentive, r.inputs.retention_rate, r.inputs.cost_per_customer, r.inputs.avg_ltv),
-        None => (Decimal::from(DEFAULT_INCENTIVE), Decimal::from(DEFAULT_RATE), Decimal::from(DEFAULT_COST), Decimal::ZERO),
+        Some(r) => (
+            r.inputs.incentive,
+            r.inputs.retention_rate,
+            r.inputs.cost_per_customer,
+            r.inputs.avg_ltv,
+        ),
+        None => (
+            Decimal::from(DEFAULT_INCENTIVE),
+            Decimal::from(DEFAULT_RATE),
+            Decimal::from(DEFAULT_COST),
+            Decimal::ZERO,
+        ),
     };
     let (lines, roi, breakeven, charts) = match &data.result {
         Some(r) => (
             vec![
-                ("total-cost".into(), "Total cost".into(), money(r.total_cost)),
-                ("retained".into(), "Customers retained".into(), crate::format::count_text(r.retained as i64)),
-                ("retained-value".into(), "Retained value".into(), money(r.retained_value)),
+                (
+                    "total-cost".into(),
+                    "Total cost".into(),
+                    money(r.total_cost),
+                ),
+                (
+                    "retained".into(),
+                    "Customers retained".into(),
+                    crate::format::count_text(r.retained as i64),
+                ),
+                (
+                    "retained-value".into(),
+                    "Retained value".into(),
+                    money(r.retained_value),
+                ),
                 ("net".into(), "Net value".into(), money(r.net)),
             ],
             format!("{:.2}%", r.roi_pct),
-            r.breakeven_rate.map_or("none (ROI stays negative up to 100%)".to_string(), |b| format!("{b}%")),
+            r.breakeven_rate
+                .map_or("none (ROI stays negative up to 100%)".to_string(), |b| {
+                    format!("{b}%")
+                }),
             vec![Chart::lines(
                 "sensitivity",
                 "ROI by retention rate",
-                &r.sensitivity.iter().map(|p| format!("{}%", p.rate)).collect::<Vec<_>>(),
-                &[("ROI %".to_string(), r.sensitivity.iter().map(|p| Some(p.roi_pct)).collect())],
+                &r.sensitivity
+                    .iter()
+                    .map(|p| format!("{}%", p.rate))
+                    .collect::<Vec<_>>(),
+                &[(
+                    "ROI %".to_string(),
+                    r.sensitivity.iter().map(|p| Some(p.roi_pct)).collect(),
+                )],
                 "ROI %",
             )],
         ),
@@ -198,5 +250,9 @@ pub async fn page(
         export: format!("/api/campaign/audience.csv?{}", encode(&pairs)),
         data: &data,
     };
-    render::page("campaign.html", &Chrome::new(&who, "Campaign simulator", "campaign"), &ctx)
+    render::page(
+        "campaign.html",
+        &Chrome::new(&who, "Campaign simulator", "campaign"),
+        &ctx,
+    )
 }

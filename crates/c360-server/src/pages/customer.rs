@@ -32,11 +32,15 @@ pub const MAX_TRANSACTIONS: usize = 100_000;
 fn customer_id(raw: &str) -> AppResult<String> {
     let ok = !raw.is_empty()
         && raw.len() <= 40
-        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(raw.to_string())
     } else {
-        Err(AppError::bad("customer id may hold only letters, digits, '_' and '-' (at most 40)"))
+        Err(AppError::bad(
+            "customer id may hold only letters, digits, '_' and '-' (at most 40)",
+        ))
     }
 }
 
@@ -51,9 +55,17 @@ pub struct SearchResults {
 
 /// Finds customers whose id starts with `q` or whose name or email contains it
 /// (case-insensitive). Roles that see masked data search by id only.
-pub async fn search(snap: &Snapshot, who: &Principal, q: &str, limit: i64) -> AppResult<SearchResults> {
+pub async fn search(
+    snap: &Snapshot,
+    who: &Principal,
+    q: &str,
+    limit: i64,
+) -> AppResult<SearchResults> {
     if !snap.has(Table::Profile) {
-        return Ok(SearchResults { missing: vec![Table::Profile.sql()], results: Frame::default() });
+        return Ok(SearchResults {
+            missing: vec![Table::Profile.sql()],
+            results: Frame::default(),
+        });
     }
     let mut p = Params::default();
     let exact = p.text(q);
@@ -70,9 +82,14 @@ pub async fn search(snap: &Snapshot, who: &Principal, q: &str, limit: i64) -> Ap
          WHERE customer_id = {exact} OR starts_with(upper(customer_id), {prefix}){by_text}
          ORDER BY CASE WHEN customer_id = {exact} THEN 0 ELSE 1 END, customer_id"
     );
-    let mut results = snap.query_page(&sql, p.into_values(), 0, limit as usize).await?;
+    let mut results = snap
+        .query_page(&sql, p.into_values(), 0, limit as usize)
+        .await?;
     mask_for(who, &mut results);
-    Ok(SearchResults { missing: Vec::new(), results })
+    Ok(SearchResults {
+        missing: Vec::new(),
+        results,
+    })
 }
 
 /// `GET /api/customers/search?q=…&limit=…`.
@@ -82,7 +99,9 @@ pub async fn search_api(
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<SearchResults>> {
     let args = Args::parse(raw.as_deref(), &["q", "limit"])?;
-    let q = args.one("q")?.ok_or_else(|| AppError::bad("parameter 'q' is required"))?;
+    let q = args
+        .one("q")?
+        .ok_or_else(|| AppError::bad("parameter 'q' is required"))?;
     if q.chars().count() > 100 {
         return Err(AppError::bad("parameter 'q' is longer than 100 characters"));
     }
@@ -108,7 +127,10 @@ pub async fn load(snap: &Snapshot, who: &Principal, id: &str) -> AppResult<Custo
     let mut p = Params::default();
     let c = p.text(id);
     let mut profile = snap
-        .query(&format!("SELECT * FROM gold.customer_360_profile WHERE customer_id = {c}"), p.into_values())
+        .query(
+            &format!("SELECT * FROM gold.customer_360_profile WHERE customer_id = {c}"),
+            p.into_values(),
+        )
         .await?;
     mask_for(who, &mut profile);
     let profile = profile
@@ -130,7 +152,11 @@ pub async fn load(snap: &Snapshot, who: &Principal, id: &str) -> AppResult<Custo
         missing.push(Table::DimCustomer.sql());
         Frame::default()
     };
-    Ok(Customer { missing, profile, history })
+    Ok(Customer {
+        missing,
+        profile,
+        history,
+    })
 }
 
 /// `GET /api/customers/{id}`.
@@ -166,20 +192,34 @@ impl TxFilter {
         let period_days = period.parse().ok();
         let mut categories = Vec::new();
         for c in args.all("category") {
-            let ok = c.len() <= 40 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || " &-".contains(ch));
+            let ok = c.len() <= 40
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || " &-".contains(ch));
             if !ok {
-                return Err(AppError::bad("parameter 'category' may hold only letters, digits, spaces, '&' and '-'"));
+                return Err(AppError::bad(
+                    "parameter 'category' may hold only letters, digits, spaces, '&' and '-'",
+                ));
             }
             if !categories.iter().any(|x: &String| x.as_str() == c) {
                 categories.push(c.to_string());
             }
         }
-        let status = args.choice("status", &["approved", "declined"])?.map(str::to_string);
-        Ok(TxFilter { period_days, categories, status })
+        let status = args
+            .choice("status", &["approved", "declined"])?
+            .map(str::to_string);
+        Ok(TxFilter {
+            period_days,
+            categories,
+            status,
+        })
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("period", self.period_days.map_or("all".to_string(), |d| d.to_string()))];
+        let mut out = vec![(
+            "period",
+            self.period_days
+                .map_or("all".to_string(), |d| d.to_string()),
+        )];
         out.extend(self.categories.iter().map(|c| ("category", c.clone())));
         if let Some(s) = &self.status {
             out.push(("status", s.clone()));
@@ -238,7 +278,12 @@ pub struct CategorySpend {
 }
 
 /// All of a customer's matching transactions, newest first (statuses filtered only when asked).
-async fn read_transactions(snap: &Snapshot, id: &str, filter: &TxFilter, with_status: bool) -> AppResult<(Frame, Value)> {
+async fn read_transactions(
+    snap: &Snapshot,
+    id: &str,
+    filter: &TxFilter,
+    with_status: bool,
+) -> AppResult<(Frame, Value)> {
     let mut p = Params::default();
     let c = p.text(id);
     let as_of = snap
@@ -251,12 +296,19 @@ async fn read_transactions(snap: &Snapshot, id: &str, filter: &TxFilter, with_st
         if let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
             conds.push(format!("f.transaction_date <= {}", p.date(day)));
             if let Some(n) = filter.period_days {
-                conds.push(format!("f.transaction_date > {}", p.date(day - chrono::Duration::days(n))));
+                conds.push(format!(
+                    "f.transaction_date > {}",
+                    p.date(day - chrono::Duration::days(n))
+                ));
             }
         }
     }
     let has_categories = snap.has(Table::Categories);
-    let category = if has_categories { "COALESCE(c.category_name, 'Uncategorized')" } else { "'Uncategorized'" };
+    let category = if has_categories {
+        "COALESCE(c.category_name, 'Uncategorized')"
+    } else {
+        "'Uncategorized'"
+    };
     if !filter.categories.is_empty() {
         conds.push(format!("{category} IN {}", p.text_list(&filter.categories)));
     }
@@ -278,7 +330,9 @@ async fn read_transactions(snap: &Snapshot, id: &str, filter: &TxFilter, with_st
          ORDER BY f.transaction_ts DESC, f.transaction_id",
         conds = conds.join(" AND ")
     );
-    let frame = snap.query_page(&sql, p.into_values(), 0, MAX_TRANSACTIONS).await?;
+    let frame = snap
+        .query_page(&sql, p.into_values(), 0, MAX_TRANSACTIONS)
+        .await?;
     Ok((frame, as_of))
 }
 
@@ -313,16 +367,27 @@ pub async fn load_transactions(snap: &Snapshot, id: &str, args: &Args) -> AppRes
     out.as_of = as_of;
     let mut daily: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut by_category: BTreeMap<String, (Decimal, usize)> = BTreeMap::new();
-    let mut shown = Frame { columns: all.columns.clone(), rows: Vec::new() };
+    let mut shown = Frame {
+        columns: all.columns.clone(),
+        rows: Vec::new(),
+    };
     for (i, row) in all.rows.iter().enumerate() {
         let status = all.get(i, "status").as_str().unwrap_or("");
         let approved = status == "approved";
         if approved {
             out.approved += 1;
             let amount = decimal_of(all.get(i, "transaction_amount")).unwrap_or_default();
-            let day = all.get(i, "transaction_date").as_str().unwrap_or("").to_string();
+            let day = all
+                .get(i, "transaction_date")
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             *daily.entry(day).or_default() += amount;
-            let cat = all.get(i, "category").as_str().unwrap_or("Uncategorized").to_string();
+            let cat = all
+                .get(i, "category")
+                .as_str()
+                .unwrap_or("Uncategorized")
+                .to_string();
             let e = by_category.entry(cat).or_default();
             e.0 += amount;
             e.1 += 1;
@@ -335,18 +400,33 @@ pub async fn load_transactions(snap: &Snapshot, id: &str, args: &Args) -> AppRes
     }
     let counted = out.approved + out.declined;
     out.approval_rate = (counted > 0).then(|| {
-        (Decimal::from(out.approved * 100) / Decimal::from(counted)).round_dp(2).to_f64().unwrap_or(0.0)
+        (Decimal::from(out.approved * 100) / Decimal::from(counted))
+            .round_dp(2)
+            .to_f64()
+            .unwrap_or(0.0)
     });
-    out.daily_spend = daily.into_iter().map(|(day, spend)| DaySpend { day, spend }).collect();
+    out.daily_spend = daily
+        .into_iter()
+        .map(|(day, spend)| DaySpend { day, spend })
+        .collect();
     let mut cats: Vec<CategorySpend> = by_category
         .into_iter()
-        .map(|(category, (spend, transactions))| CategorySpend { category, spend, transactions })
+        .map(|(category, (spend, transactions))| CategorySpend {
+            category,
+            spend,
+            transactions,
+        })
         .collect();
     cats.sort_by(|a, b| b.spend.cmp(&a.spend).then(a.category.cmp(&b.category)));
     out.categories = cats;
     out.total = shown.rows.len();
     let start = ((page - 1) * page_size) as usize;
-    shown.rows = shown.rows.into_iter().skip(start).take(page_size as usize).collect();
+    shown.rows = shown
+        .rows
+        .into_iter()
+        .skip(start)
+        .take(page_size as usize)
+        .collect();
     out.rows = shown;
     Ok(out)
 }
@@ -357,7 +437,10 @@ pub async fn transactions_api(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<Transactions>> {
-    let args = Args::parse(raw.as_deref(), &["period", "category", "status", "page", "page_size"])?;
+    let args = Args::parse(
+        raw.as_deref(),
+        &["period", "category", "status", "page", "page_size"],
+    )?;
     let id = customer_id(&id)?;
     let snap = state.db().snapshot().await?;
     Ok(Json(load_transactions(&snap, &id, &args).await?))
@@ -401,19 +484,40 @@ pub async fn search_page(
     }
     let snap = state.db().snapshot().await?;
     let (results, missing) = if q.is_empty() {
-        (Frame::default(), if snap.has(Table::Profile) { vec![] } else { vec![Table::Profile.sql()] })
+        (
+            Frame::default(),
+            if snap.has(Table::Profile) {
+                vec![]
+            } else {
+                vec![Table::Profile.sql()]
+            },
+        )
     } else {
         let found = search(&snap, &who, &q, MAX_SEARCH).await?;
         // One exact hit: straight to the customer.
         if found.results.rows.len() == 1 {
             if let Value::String(id) = found.results.get(0, "customer_id") {
-                return Ok(axum::response::Redirect::to(&format!("/customers/{}", render::url_segment(id))).into_response());
+                return Ok(axum::response::Redirect::to(&format!(
+                    "/customers/{}",
+                    render::url_segment(id)
+                ))
+                .into_response());
             }
         }
         (found.results, found.missing)
     };
-    let ctx = SearchCtx { searched: !q.is_empty(), q, results: HtmlTable::from_frame(&results), missing };
-    Ok(render::page("customers.html", &Chrome::new(&who, "Customer deep dive", "customers"), &ctx)?.into_response())
+    let ctx = SearchCtx {
+        searched: !q.is_empty(),
+        q,
+        results: HtmlTable::from_frame(&results),
+        missing,
+    };
+    Ok(render::page(
+        "customers.html",
+        &Chrome::new(&who, "Customer deep dive", "customers"),
+        &ctx,
+    )?
+    .into_response())
 }
 
 #[derive(Serialize)]
@@ -463,27 +567,60 @@ pub async fn page(
     let snap = state.db().snapshot().await?;
     let customer = load(&snap, &who, &id).await?;
     let p = &customer.profile;
-    let show = |k: &str| p.get(k).map(|v| crate::format::cell(k, v)).unwrap_or_else(|| "—".into());
-    let header = ["customer_segment", "email", "age", "state", "city", "employment_status", "card_type", "credit_limit", "account_open_date", "account_age_days"]
-        .iter()
-        .filter(|k| p.contains_key(**k))
-        .map(|k| (crate::format::label(k), show(k)))
-        .collect();
-    let metrics = [
-        "lifetime_value", "total_transactions", "avg_transaction_value", "spend_last_90_days", "spend_prior_90_days",
-        "spend_change_pct", "avg_monthly_spend", "travel_spend_pct", "necessities_spend_pct", "tenure_months",
-        "first_transaction_date", "last_transaction_date", "days_since_last_transaction", "recency_status",
-        "spending_profile", "credit_utilization_pct", "segment_assigned_date",
+    let show = |k: &str| {
+        p.get(k)
+            .map(|v| crate::format::cell(k, v))
+            .unwrap_or_else(|| "—".into())
+    };
+    let header = [
+        "customer_segment",
+        "email",
+        "age",
+        "state",
+        "city",
+        "employment_status",
+        "card_type",
+        "credit_limit",
+        "account_open_date",
+        "account_age_days",
     ]
     .iter()
     .filter(|k| p.contains_key(**k))
     .map(|k| (crate::format::label(k), show(k)))
     .collect();
-    let flags = ["eligible_for_retention_campaign", "eligible_for_onboarding_campaign", "eligible_for_premium_campaign", "next_best_action"]
-        .iter()
-        .filter(|k| p.contains_key(**k))
-        .map(|k| (crate::format::label(k), show(k)))
-        .collect();
+    let metrics = [
+        "lifetime_value",
+        "total_transactions",
+        "avg_transaction_value",
+        "spend_last_90_days",
+        "spend_prior_90_days",
+        "spend_change_pct",
+        "avg_monthly_spend",
+        "travel_spend_pct",
+        "necessities_spend_pct",
+        "tenure_months",
+        "first_transaction_date",
+        "last_transaction_date",
+        "days_since_last_transaction",
+        "recency_status",
+        "spending_profile",
+        "credit_utilization_pct",
+        "segment_assigned_date",
+    ]
+    .iter()
+    .filter(|k| p.contains_key(**k))
+    .map(|k| (crate::format::label(k), show(k)))
+    .collect();
+    let flags = [
+        "eligible_for_retention_campaign",
+        "eligible_for_onboarding_campaign",
+        "eligible_for_premium_campaign",
+        "next_best_action",
+    ]
+    .iter()
+    .filter(|k| p.contains_key(**k))
+    .map(|k| (crate::format::label(k), show(k)))
+    .collect();
     let drivers = match p.get("top_churn_drivers") {
         Some(Value::String(s)) => s
             .trim_matches(|c| c == '[' || c == ']')
@@ -500,7 +637,11 @@ pub async fn page(
         let nav = |page: i64| {
             let mut all = base.clone();
             all.push(("page", page.to_string()));
-            format!("/customers/{}?{}", render::url_segment(&id), crate::request::encode(&all))
+            format!(
+                "/customers/{}?{}",
+                render::url_segment(&id),
+                crate::request::encode(&all)
+            )
         };
         let known: Vec<String> = category_names(&snap).await?;
         let mut rows = t.rows.clone();
@@ -508,10 +649,13 @@ pub async fn page(
         Some(TxCtx {
             period: t.filter.period_days.map_or("all".into(), |d| d.to_string()),
             status: t.filter.status.clone().unwrap_or_default(),
-            categories: known.into_iter().map(|c| {
-                let on = t.filter.categories.contains(&c);
-                (c, on)
-            }).collect(),
+            categories: known
+                .into_iter()
+                .map(|c| {
+                    let on = t.filter.categories.contains(&c);
+                    (c, on)
+                })
+                .collect(),
             total: t.total,
             approval_rate: t.approval_rate.map_or("—".into(), |r| format!("{r:.1}%")),
             approved: t.approved,
@@ -520,18 +664,31 @@ pub async fn page(
                 Chart::lines(
                     "daily-spend",
                     "Daily approved spend",
-                    &t.daily_spend.iter().map(|d| d.day.clone()).collect::<Vec<_>>(),
-                    &[("Spend".to_string(), t.daily_spend.iter().map(|d| d.spend.to_f64()).collect())],
+                    &t.daily_spend
+                        .iter()
+                        .map(|d| d.day.clone())
+                        .collect::<Vec<_>>(),
+                    &[(
+                        "Spend".to_string(),
+                        t.daily_spend.iter().map(|d| d.spend.to_f64()).collect(),
+                    )],
                     "$",
                 ),
                 Chart::donut(
                     "category-split",
                     "Approved spend by category",
-                    &t.categories.iter().map(|c| (c.category.clone(), c.spend.to_f64().unwrap_or(0.0))).collect::<Vec<_>>(),
+                    &t.categories
+                        .iter()
+                        .map(|c| (c.category.clone(), c.spend.to_f64().unwrap_or(0.0)))
+                        .collect::<Vec<_>>(),
                 ),
             ],
             table: HtmlTable::from_frame(&rows),
-            export: format!("/api/customers/{}/transactions.csv?{}", render::url_segment(&id), crate::request::encode(&base)),
+            export: format!(
+                "/api/customers/{}/transactions.csv?{}",
+                render::url_segment(&id),
+                crate::request::encode(&base)
+            ),
             prev: (t.page > 1).then(|| nav(t.page - 1)),
             next: (t.page < pages).then(|| nav(t.page + 1)),
             page: t.page,
@@ -546,11 +703,19 @@ pub async fn page(
         missing.push(Table::Transactions.sql());
     }
     let ctx = Ctx {
-        name: p.get("full_name").and_then(|v| v.as_str()).unwrap_or(&id).to_string(),
+        name: p
+            .get("full_name")
+            .and_then(|v| v.as_str())
+            .unwrap_or(&id)
+            .to_string(),
         id: id.clone(),
         header,
         risk_score: show("churn_risk_score"),
-        risk_category: p.get("churn_risk_category").and_then(|v| v.as_str()).unwrap_or("Not Scored").to_string(),
+        risk_category: p
+            .get("churn_risk_category")
+            .and_then(|v| v.as_str())
+            .unwrap_or("Not Scored")
+            .to_string(),
         risk_class: p
             .get("churn_risk_category")
             .and_then(|v| v.as_str())
@@ -566,7 +731,11 @@ pub async fn page(
         missing,
         tx,
     };
-    render::page("customer.html", &Chrome::new(&who, "Customer deep dive", "customers"), &ctx)
+    render::page(
+        "customer.html",
+        &Chrome::new(&who, "Customer deep dive", "customers"),
+        &ctx,
+    )
 }
 
 /// Category names for the filter (from the dimension when present).
@@ -577,5 +746,8 @@ async fn category_names(snap: &Snapshot) -> AppResult<Vec<String>> {
     let f = snap
         .query("SELECT DISTINCT category_name FROM gold.dim_merchant_category WHERE category_name IS NOT NULL ORDER BY 1", vec![])
         .await?;
-    Ok(f.rows.iter().filter_map(|r| r[0].as_str().map(str::to_string)).collect())
+    Ok(f.rows
+        .iter()
+        .filter_map(|r| r[0].as_str().map(str::to_string))
+        .collect())
 }

@@ -67,10 +67,16 @@ fn keys() -> Vec<&'static str> {
 pub async fn load(snap: &Snapshot, args: &Args) -> AppResult<Answer> {
     let measure_keys: Vec<&str> = semantic::MEASURES.iter().map(|m| m.key).collect();
     let dimension_keys: Vec<&str> = semantic::DIMENSIONS.iter().map(|d| d.key).collect();
-    let measure = semantic::measure(args.choice("measure", &measure_keys)?.unwrap_or("customers"))
-        .ok_or_else(|| AppError::bad("unknown measure"))?;
-    let dimension = semantic::dimension(args.choice("dimension", &dimension_keys)?.unwrap_or("segment"))
-        .ok_or_else(|| AppError::bad("unknown dimension"))?;
+    let measure = semantic::measure(
+        args.choice("measure", &measure_keys)?
+            .unwrap_or("customers"),
+    )
+    .ok_or_else(|| AppError::bad("unknown measure"))?;
+    let dimension = semantic::dimension(
+        args.choice("dimension", &dimension_keys)?
+            .unwrap_or("segment"),
+    )
+    .ok_or_else(|| AppError::bad("unknown dimension"))?;
     let filter = AudienceFilter::from_args(args)?;
     let (sql, params) = semantic::compile(measure, dimension, &filter);
     let shown: Vec<String> = params.0.iter().map(|v| v.to_string()).collect();
@@ -92,7 +98,10 @@ pub async fn load(snap: &Snapshot, args: &Args) -> AppResult<Answer> {
 }
 
 /// `GET /api/metrics?measure=…&dimension=…&<filters>`.
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Json<Answer>> {
+pub async fn api(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Answer>> {
     let args = Args::parse(raw.as_deref(), &keys())?;
     let snap = state.db().snapshot().await?;
     Ok(Json(load(&snap, &args).await?))
@@ -119,13 +128,18 @@ pub async fn page(
     let args = Args::parse(raw.as_deref(), &keys())?;
     let snap = state.db().snapshot().await?;
     let answer = load(&snap, &args).await?;
-    let measure = semantic::measure(answer.measure).ok_or_else(|| AppError::bad("unknown measure"))?;
-    let dimension = semantic::dimension(answer.dimension).ok_or_else(|| AppError::bad("unknown dimension"))?;
+    let measure =
+        semantic::measure(answer.measure).ok_or_else(|| AppError::bad("unknown measure"))?;
+    let dimension =
+        semantic::dimension(answer.dimension).ok_or_else(|| AppError::bad("unknown dimension"))?;
     let title = format!("{} by {}", measure.label, dimension.label.to_lowercase());
     let presets = semantic::PRESETS
         .iter()
         .map(|p| {
-            let mut q = encode(&[("measure", p.measure.to_string()), ("dimension", p.dimension.to_string())]);
+            let mut q = encode(&[
+                ("measure", p.measure.to_string()),
+                ("dimension", p.dimension.to_string()),
+            ]);
             if !p.filters.is_empty() {
                 q.push('&');
                 q.push_str(p.filters);
@@ -160,5 +174,9 @@ pub async fn page(
         charts,
         table,
     };
-    render::page("metrics.html", &Chrome::new(&who, "Metrics explorer", "metrics"), &ctx)
+    render::page(
+        "metrics.html",
+        &Chrome::new(&who, "Metrics explorer", "metrics"),
+        &ctx,
+    )
 }

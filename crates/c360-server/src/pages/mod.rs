@@ -41,7 +41,9 @@ pub fn csv_response(filename: &str, frame: &Frame) -> AppResult<Response> {
             .write_record(row.iter().map(format::csv_cell))
             .map_err(anyhow::Error::from)?;
     }
-    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

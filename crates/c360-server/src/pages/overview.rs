@@ -75,7 +75,10 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
         segments: Frame::default(),
         churn_risk: Frame::default(),
         monthly_spend: Frame::default(),
-        freshness: Freshness { as_of: Value::Null, last_run: None },
+        freshness: Freshness {
+            as_of: Value::Null,
+            last_run: None,
+        },
     };
     if snap.has(Table::Profile) {
         let k = snap
@@ -96,9 +99,10 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
         let s90 = decimal_of(k.get(0, "spend_90d"));
         let prior = decimal_of(k.get(0, "spend_prior_90d"));
         let change = match (s90, prior) {
-            (Some(a), Some(b)) if !b.is_zero() => {
-                ((a - b) / b * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2).to_f64()
-            }
+            (Some(a), Some(b)) if !b.is_zero() => ((a - b) / b
+                * rust_decimal::Decimal::ONE_HUNDRED)
+                .round_dp(2)
+                .to_f64(),
             _ => None,
         };
         out.kpis = Some(Kpis {
@@ -167,7 +171,10 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
 }
 
 /// `GET /api/overview`.
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Json<Overview>> {
+pub async fn api(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Overview>> {
     Args::parse(raw.as_deref(), &[])?;
     let snap = state.db().snapshot().await?;
     Ok(Json(load(&snap).await?))
@@ -206,33 +213,77 @@ pub async fn page(
     let pct = |v: Option<f64>| v.map_or("—".to_string(), |p| format!("{p:.1}%"));
     let tiles = match &data.kpis {
         Some(k) => vec![
-            Tile { label: "Customers", value: crate::format::count_text(k.customers), note: String::new() },
-            Tile { label: "Total lifetime value", value: money(&k.total_ltv), note: String::new() },
-            Tile { label: "Average lifetime value", value: money(&k.avg_ltv), note: String::new() },
+            Tile {
+                label: "Customers",
+                value: crate::format::count_text(k.customers),
+                note: String::new(),
+            },
+            Tile {
+                label: "Total lifetime value",
+                value: money(&k.total_ltv),
+                note: String::new(),
+            },
+            Tile {
+                label: "Average lifetime value",
+                value: money(&k.avg_ltv),
+                note: String::new(),
+            },
             Tile {
                 label: "Spend, last 90 days",
                 value: money(&k.spend_90d),
                 note: format!("{} vs prior 90 days", pct(k.spend_change_pct)),
             },
-            Tile { label: "Average transaction", value: money(&k.avg_transaction_value), note: String::new() },
-            Tile { label: "High churn risk", value: pct(k.high_risk_pct), note: "of customers".into() },
+            Tile {
+                label: "Average transaction",
+                value: money(&k.avg_transaction_value),
+                note: String::new(),
+            },
+            Tile {
+                label: "High churn risk",
+                value: pct(k.high_risk_pct),
+                note: "of customers".into(),
+            },
         ],
         None => Vec::new(),
     };
     let mut charts = Vec::new();
     if data.kpis.is_some() {
-        charts.push(Chart::donut("segment-mix", "Customers by segment", &render::pairs(&data.segments, "customer_segment", "customers")));
-        charts.push(Chart::bars("ltv-by-segment", "Average lifetime value by segment", &render::pairs(&data.segments, "customer_segment", "avg_ltv"), "$"));
+        charts.push(Chart::donut(
+            "segment-mix",
+            "Customers by segment",
+            &render::pairs(&data.segments, "customer_segment", "customers"),
+        ));
+        charts.push(Chart::bars(
+            "ltv-by-segment",
+            "Average lifetime value by segment",
+            &render::pairs(&data.segments, "customer_segment", "avg_ltv"),
+            "$",
+        ));
         charts.push(monthly_chart(&data.monthly_spend));
-        charts.push(Chart::bars("churn-risk", "Customers by churn risk", &render::pairs(&data.churn_risk, "churn_risk_category", "customers"), "customers"));
+        charts.push(Chart::bars(
+            "churn-risk",
+            "Customers by churn risk",
+            &render::pairs(&data.churn_risk, "churn_risk_category", "customers"),
+            "customers",
+        ));
     }
     let as_of = match &data.freshness.as_of {
         Value::String(s) => s.clone(),
         _ => "unknown".into(),
     };
     let last_run = data.freshness.last_run.as_ref().map(|r| {
-        let get = |k: &str| r.get(k).map(|v| crate::format::cell(k, v)).unwrap_or_default();
-        format!("{} (run {}, {} nodes, {} failed)", get("started_at"), get("run_id"), get("nodes"), get("failures"))
+        let get = |k: &str| {
+            r.get(k)
+                .map(|v| crate::format::cell(k, v))
+                .unwrap_or_default()
+        };
+        format!(
+            "{} (run {}, {} nodes, {} failed)",
+            get("started_at"),
+            get("run_id"),
+            get("nodes"),
+            get("failures")
+        )
     });
     let ctx = Ctx {
         missing: &data.missing,
@@ -242,7 +293,11 @@ pub async fn page(
         as_of,
         last_run,
     };
-    render::page("overview.html", &Chrome::new(&who, "Overview", "overview"), &ctx)
+    render::page(
+        "overview.html",
+        &Chrome::new(&who, "Overview", "overview"),
+        &ctx,
+    )
 }
 
 fn monthly_chart(frame: &Frame) -> Chart {
@@ -256,17 +311,33 @@ fn monthly_chart(frame: &Frame) -> Chart {
         if months.last() != Some(&month) && !months.contains(&month) {
             months.push(month.clone());
         }
-        let segment = frame.get(i, "customer_segment").as_str().unwrap_or("(none)").to_string();
-        *by_segment.entry(segment).or_default().entry(month).or_default() +=
-            f64_of(frame.get(i, "spend")).unwrap_or(0.0);
+        let segment = frame
+            .get(i, "customer_segment")
+            .as_str()
+            .unwrap_or("(none)")
+            .to_string();
+        *by_segment
+            .entry(segment)
+            .or_default()
+            .entry(month)
+            .or_default() += f64_of(frame.get(i, "spend")).unwrap_or(0.0);
     }
     months.sort();
     let series: Vec<(String, Vec<Option<f64>>)> = by_segment
         .into_iter()
         .map(|(seg, values)| {
-            let line = months.iter().map(|m| Some(values.get(m).copied().unwrap_or(0.0))).collect();
+            let line = months
+                .iter()
+                .map(|m| Some(values.get(m).copied().unwrap_or(0.0)))
+                .collect();
             (seg, line)
         })
         .collect();
-    Chart::lines("monthly-spend", "Monthly spend by segment", &months, &series, "$")
+    Chart::lines(
+        "monthly-spend",
+        "Monthly spend by segment",
+        &months,
+        &series,
+        "$",
+    )
 }

@@ -100,12 +100,21 @@ pub fn lineage(project_dir: &std::path::Path) -> AppResult<Option<Lineage>> {
         let d = node
             .get("depends_on")
             .and_then(|d| d.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         deps.insert(id.clone(), d);
     }
     let mut depth: BTreeMap<String, usize> = BTreeMap::new();
-    fn depth_of(id: &str, deps: &BTreeMap<String, BTreeSet<String>>, memo: &mut BTreeMap<String, usize>, guard: usize) -> usize {
+    fn depth_of(
+        id: &str,
+        deps: &BTreeMap<String, BTreeSet<String>>,
+        memo: &mut BTreeMap<String, usize>,
+        guard: usize,
+    ) -> usize {
         if let Some(d) = memo.get(id) {
             return *d;
         }
@@ -113,13 +122,22 @@ pub fn lineage(project_dir: &std::path::Path) -> AppResult<Option<Lineage>> {
             0
         } else {
             deps.get(id)
-                .map(|ds| ds.iter().filter(|x| deps.contains_key(*x)).map(|x| depth_of(x, deps, memo, guard + 1) + 1).max().unwrap_or(0))
+                .map(|ds| {
+                    ds.iter()
+                        .filter(|x| deps.contains_key(*x))
+                        .map(|x| depth_of(x, deps, memo, guard + 1) + 1)
+                        .max()
+                        .unwrap_or(0)
+                })
                 .unwrap_or(0)
         };
         memo.insert(id.to_string(), d);
         d
     }
-    let mut out = Lineage { nodes: Vec::new(), edges: Vec::new() };
+    let mut out = Lineage {
+        nodes: Vec::new(),
+        edges: Vec::new(),
+    };
     for id in deps.keys() {
         let d = depth_of(id, &deps, &mut depth, 0);
         let node = &nodes[id];
@@ -211,7 +229,10 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
         out.missing.push(Table::RunHistory.sql());
     }
     for (table, target) in [
-        (Table::QuarantineTransactions, &mut out.quarantine_transactions),
+        (
+            Table::QuarantineTransactions,
+            &mut out.quarantine_transactions,
+        ),
         (Table::QuarantineCustomers, &mut out.quarantine_customers),
     ] {
         if snap.has(table) {
@@ -224,7 +245,12 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
     }
     if snap.has(Table::ModelMetrics) {
         out.model_metrics = snap
-            .query_page(&format!("SELECT * FROM {}", Table::ModelMetrics.sql()), vec![], 0, 50)
+            .query_page(
+                &format!("SELECT * FROM {}", Table::ModelMetrics.sql()),
+                vec![],
+                0,
+                50,
+            )
             .await?;
     } else {
         out.missing.push(Table::ModelMetrics.sql());
@@ -270,7 +296,9 @@ pub async fn page(
     let snap = state.db().snapshot().await?;
     let data = load(&state, &snap).await?;
     let tables = Frame {
-        columns: ["table", "version", "rows", "files", "bytes"].map(String::from).to_vec(),
+        columns: ["table", "version", "rows", "files", "bytes"]
+            .map(String::from)
+            .to_vec(),
         rows: data
             .tables
             .iter()
@@ -287,11 +315,24 @@ pub async fn page(
     };
     let mut test_counts: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..data.tests.rows.len() {
-        *test_counts.entry(data.tests.get(i, "status").as_str().unwrap_or("?").to_string()).or_default() += 1;
+        *test_counts
+            .entry(
+                data.tests
+                    .get(i, "status")
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            )
+            .or_default() += 1;
     }
     let mut charts = Vec::new();
     if !data.quarantine_transactions.rows.is_empty() {
-        charts.push(Chart::bars("quarantine", "Quarantined transactions by reason", &render::pairs(&data.quarantine_transactions, "reason", "rows"), "rows"));
+        charts.push(Chart::bars(
+            "quarantine",
+            "Quarantined transactions by reason",
+            &render::pairs(&data.quarantine_transactions, "reason", "rows"),
+            "rows",
+        ));
     }
     if let Some(l) = &data.lineage {
         charts.push(lineage_chart(l));
@@ -309,7 +350,11 @@ pub async fn page(
         charts,
         has_lineage: data.lineage.is_some(),
     };
-    render::page("pipeline.html", &Chrome::new(&who, "Pipeline & data quality", "pipeline"), &ctx)
+    render::page(
+        "pipeline.html",
+        &Chrome::new(&who, "Pipeline & data quality", "pipeline"),
+        &ctx,
+    )
 }
 
 fn lineage_chart(l: &Lineage) -> Chart {
@@ -338,7 +383,11 @@ fn lineage_chart(l: &Lineage) -> Chart {
             })
         })
         .collect();
-    let links: Vec<Value> = l.edges.iter().map(|(a, b)| serde_json::json!({ "source": a, "target": b })).collect();
+    let links: Vec<Value> = l
+        .edges
+        .iter()
+        .map(|(a, b)| serde_json::json!({ "source": a, "target": b }))
+        .collect();
     let option = serde_json::json!({
         "tooltip": {},
         "legend": { "data": kinds, "bottom": 0 },

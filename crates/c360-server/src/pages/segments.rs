@@ -107,14 +107,21 @@ pub async fn options(snap: &Snapshot) -> AppResult<FilterOptions> {
         ..Default::default()
     };
     if snap.has(Table::Profile) {
-        for (column, target) in [("state", &mut out.states), ("card_type", &mut out.card_types)] {
+        for (column, target) in [
+            ("state", &mut out.states),
+            ("card_type", &mut out.card_types),
+        ] {
             let f = snap
                 .query(
                     &format!("SELECT DISTINCT {column} AS v FROM gold.customer_360_profile WHERE {column} IS NOT NULL ORDER BY 1"),
                     vec![],
                 )
                 .await?;
-            *target = f.rows.iter().filter_map(|r| r[0].as_str().map(str::to_string)).collect();
+            *target = f
+                .rows
+                .iter()
+                .filter_map(|r| r[0].as_str().map(str::to_string))
+                .collect();
         }
     }
     Ok(out)
@@ -123,8 +130,14 @@ pub async fn options(snap: &Snapshot) -> AppResult<FilterOptions> {
 /// Computes the explorer for `args`.
 pub async fn load(snap: &Snapshot, who: &Principal, args: &Args) -> AppResult<Segments> {
     let filter = AudienceFilter::from_args(args)?;
-    let sort = args.choice("sort", SORTABLE)?.unwrap_or("lifetime_value").to_string();
-    let order = args.choice("order", &["asc", "desc"])?.unwrap_or("desc").to_string();
+    let sort = args
+        .choice("sort", SORTABLE)?
+        .unwrap_or("lifetime_value")
+        .to_string();
+    let order = args
+        .choice("order", &["asc", "desc"])?
+        .unwrap_or("desc")
+        .to_string();
     let page = args.int("page", 1, 1, 1_000_000)?;
     let page_size = args.int("page_size", 25, 1, MAX_PAGE_SIZE)?;
     let mut out = Segments {
@@ -223,7 +236,11 @@ pub async fn api(
 }
 
 /// The filtered profile (every column), for CSV exports.
-pub async fn filtered_profile(snap: &Snapshot, who: &Principal, filter: &AudienceFilter) -> AppResult<Frame> {
+pub async fn filtered_profile(
+    snap: &Snapshot,
+    who: &Principal,
+    filter: &AudienceFilter,
+) -> AppResult<Frame> {
     snap.require(Table::Profile)?;
     let mut p = Params::default();
     let w = filter.where_sql(&mut p, "");
@@ -302,10 +319,19 @@ pub async fn page(
         .map(|c| {
             let sortable = SORTABLE.contains(c);
             let current = data.sort == *c;
-            let next_order = if current && data.order == "desc" { "asc" } else { "desc" };
+            let next_order = if current && data.order == "desc" {
+                "asc"
+            } else {
+                "desc"
+            };
             SortLink {
                 label: crate::format::label(c),
-                href: sortable.then(|| link(vec![("sort", c.to_string()), ("order", next_order.to_string())])),
+                href: sortable.then(|| {
+                    link(vec![
+                        ("sort", c.to_string()),
+                        ("order", next_order.to_string()),
+                    ])
+                }),
                 arrow: match (current, data.order.as_str()) {
                     (true, "asc") => " ▲",
                     (true, _) => " ▼",
@@ -317,13 +343,30 @@ pub async fn page(
     let summary = data
         .summary
         .as_ref()
-        .map(|s| s.iter().map(|(k, v)| (crate::format::label(k), crate::format::cell(k, v))).collect())
+        .map(|s| {
+            s.iter()
+                .map(|(k, v)| (crate::format::label(k), crate::format::cell(k, v)))
+                .collect()
+        })
         .unwrap_or_default();
     let charts = if data.missing.is_empty() {
         vec![
-            Chart::donut("segment-mix", "Segment mix", &render::pairs(&data.segment_mix, "customer_segment", "customers")),
-            Chart::donut("risk-mix", "Churn-risk mix", &render::pairs(&data.risk_mix, "churn_risk_category", "customers")),
-            Chart::bars("ltv-by-segment", "Average lifetime value by segment", &render::pairs(&data.segment_mix, "customer_segment", "avg_ltv"), "$"),
+            Chart::donut(
+                "segment-mix",
+                "Segment mix",
+                &render::pairs(&data.segment_mix, "customer_segment", "customers"),
+            ),
+            Chart::donut(
+                "risk-mix",
+                "Churn-risk mix",
+                &render::pairs(&data.risk_mix, "churn_risk_category", "customers"),
+            ),
+            Chart::bars(
+                "ltv-by-segment",
+                "Average lifetime value by segment",
+                &render::pairs(&data.segment_mix, "customer_segment", "avg_ltv"),
+                "$",
+            ),
         ]
     } else {
         Vec::new()
@@ -340,7 +383,11 @@ pub async fn page(
         campaign: format!("/campaign?{}", encode(&base)),
         data: &data,
     };
-    render::page("segments.html", &Chrome::new(&who, "Segment explorer", "segments"), &ctx)
+    render::page(
+        "segments.html",
+        &Chrome::new(&who, "Segment explorer", "segments"),
+        &ctx,
+    )
 }
 
 impl From<crate::data::Missing> for Page {

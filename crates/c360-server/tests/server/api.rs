@@ -20,14 +20,22 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// role.
 pub fn config() -> ServerConfig {
     let hash = c360_server::hash_password(PASSWORD).unwrap();
-    let user = |name: &str, role| UserConfig { name: name.into(), role, password_hash: hash.clone() };
+    let user = |name: &str, role| UserConfig {
+        name: name.into(),
+        role,
+        password_hash: hash.clone(),
+    };
     let token = |name: &str, role, token: &str| TokenConfig {
         name: name.into(),
         role,
         sha256: c360_server::config::token_digest(token),
     };
     let config = ServerConfig {
-        users: vec![user("admin", Role::Admin), user("ana", Role::Analyst), user("mark", Role::Marketing)],
+        users: vec![
+            user("admin", Role::Admin),
+            user("ana", Role::Analyst),
+            user("mark", Role::Marketing),
+        ],
         tokens: vec![
             token("admin-bot", Role::Admin, ADMIN_TOKEN),
             token("analyst-bot", Role::Analyst, ANALYST_TOKEN),
@@ -68,7 +76,11 @@ async fn send(app: &Router, req: Request<Body>) -> Reply {
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 async fn get(app: &Router, path: &str, token: Option<&str>) -> Reply {
@@ -103,7 +115,16 @@ const API_PATHS: &[&str] = &[
     "/api/metrics",
 ];
 
-const PAGES: &[&str] = &["/", "/segments", "/customers", "/customers?q=Smith1", "/customers/CUST00000042", "/campaign", "/pipeline", "/metrics"];
+const PAGES: &[&str] = &[
+    "/",
+    "/segments",
+    "/customers",
+    "/customers?q=Smith1",
+    "/customers/CUST00000042",
+    "/campaign",
+    "/pipeline",
+    "/metrics",
+];
 
 #[tokio::test]
 async fn health_needs_no_sign_in_and_everything_else_does() {
@@ -111,7 +132,10 @@ async fn health_needs_no_sign_in_and_everything_else_does() {
     let r = get(&env.app, "/health", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["status"], "ok");
-    for path in API_PATHS.iter().chain(["/assets/echarts.min.js", "/assets/app.js"].iter()) {
+    for path in API_PATHS
+        .iter()
+        .chain(["/assets/echarts.min.js", "/assets/app.js"].iter())
+    {
         let r = get(&env.app, path, None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(r.json()["error"].is_string(), "{path}");
@@ -120,11 +144,17 @@ async fn health_needs_no_sign_in_and_everything_else_does() {
     }
     // Browsers asking for a page are sent to the sign-in form, with the way back.
     for path in PAGES {
-        let req = Request::get(*path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap();
+        let req = Request::get(*path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
         let r = send(&env.app, req).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
         let location = r.headers[header::LOCATION].to_str().unwrap();
-        assert!(location.starts_with("/login?next=%2F"), "{path} → {location}");
+        assert!(
+            location.starts_with("/login?next=%2F"),
+            "{path} → {location}"
+        );
     }
 }
 
@@ -135,15 +165,25 @@ async fn every_endpoint_answers_for_an_admin() {
         let r = get(&env.app, path, Some(ADMIN_TOKEN)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
         if path.ends_with(".csv") {
-            assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
-            assert!(r.headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment"));
+            assert!(r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"));
+            assert!(r.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment"));
         } else {
             r.json();
         }
     }
     for path in PAGES {
         let r = get(&env.app, path, Some(ADMIN_TOKEN)).await;
-        assert!(r.status == StatusCode::OK || r.status == StatusCode::SEE_OTHER, "{path}: {}", r.status);
+        assert!(
+            r.status == StatusCode::OK || r.status == StatusCode::SEE_OTHER,
+            "{path}: {}",
+            r.status
+        );
         if r.status == StatusCode::OK {
             assert!(r.body.contains("<h1>"), "{path}");
             assert!(!r.body.contains("Not in the lake yet"), "{path}");
@@ -188,11 +228,19 @@ async fn overview_numbers_are_exact() {
     assert_eq!(o["freshness"]["last_run"]["run_id"], "run-0001");
     let segments = o["segments"].as_array().unwrap();
     assert_eq!(segments.len(), 5);
-    let hvt = segments.iter().find(|s| s["customer_segment"] == "High-Value Travelers").unwrap();
+    let hvt = segments
+        .iter()
+        .find(|s| s["customer_segment"] == "High-Value Travelers")
+        .unwrap();
     assert_eq!(hvt["customers"], 100);
     assert_eq!(hvt["avg_ltv"], "10000.00");
     assert_eq!(o["monthly_spend"].as_array().unwrap().len(), 6 * 5);
-    let risk: Vec<&str> = o["churn_risk"].as_array().unwrap().iter().map(|r| r["churn_risk_category"].as_str().unwrap()).collect();
+    let risk: Vec<&str> = o["churn_risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["churn_risk_category"].as_str().unwrap())
+        .collect();
     assert_eq!(risk, ["High", "Medium", "Low", "Not Scored"]);
 }
 
@@ -205,18 +253,45 @@ async fn segment_explorer_filters_sorts_and_pages() {
     assert_eq!(rows.len(), 10);
     assert!(rows.iter().all(|r| r["lifetime_value"] == "8000.00"));
     assert_eq!(s["summary"]["avg_ltv"], "10000.00");
-    let s = ok_json(&env.app, "/api/segments?state=tx&state=FL&min_ltv=1000", ANALYST_TOKEN).await;
-    assert_eq!(s["total"], 20, "only the Declining FL customers are worth ≥ 1,000");
-    let s = ok_json(&env.app, "/api/segments?card_type=Premium&risk=High", ANALYST_TOKEN).await;
+    let s = ok_json(
+        &env.app,
+        "/api/segments?state=tx&state=FL&min_ltv=1000",
+        ANALYST_TOKEN,
+    )
+    .await;
+    assert_eq!(
+        s["total"], 20,
+        "only the Declining FL customers are worth ≥ 1,000"
+    );
+    let s = ok_json(
+        &env.app,
+        "/api/segments?card_type=Premium&risk=High",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert_eq!(s["total"], 25);
     let s = ok_json(&env.app, "/api/segments?risk=Not+Scored", ANALYST_TOKEN).await;
     assert_eq!(s["total"], 20);
-    let s = ok_json(&env.app, "/api/segments?sort=churn_risk_score&order=desc&page_size=1", ANALYST_TOKEN).await;
+    let s = ok_json(
+        &env.app,
+        "/api/segments?sort=churn_risk_score&order=desc&page_size=1",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert_eq!(s["rows"][0]["churn_risk_score"], 82.3);
-    let csv = get(&env.app, "/api/segments/export.csv?segment=Declining", Some(ANALYST_TOKEN)).await;
+    let csv = get(
+        &env.app,
+        "/api/segments/export.csv?segment=Declining",
+        Some(ANALYST_TOKEN),
+    )
+    .await;
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 21);
-    assert!(lines[0].starts_with("Customer ID,Customer Key,Full Name,First Name,Last Name,Email,"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("Customer ID,Customer Key,Full Name,First Name,Last Name,Email,"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains("Lifetime Value ($)"));
     assert!(lines[1].contains("5000.00"));
 }
@@ -247,7 +322,10 @@ async fn bad_parameters_are_400_with_a_message() {
         let r = get(&env.app, path, Some(ADMIN_TOKEN)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
         let message = r.json()["error"].as_str().unwrap().to_string();
-        assert!(!message.is_empty() && message != "internal error", "{path}: {message}");
+        assert!(
+            !message.is_empty() && message != "internal error",
+            "{path}: {message}"
+        );
     }
     let r = get(&env.app, "/api/customers/CUST99999999", Some(ADMIN_TOKEN)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -307,13 +385,21 @@ async fn injection_attempts_get_400_or_nothing() {
             match r.status {
                 StatusCode::BAD_REQUEST => assert!(r.json()["error"].is_string()),
                 StatusCode::OK if path.ends_with(".csv") => {
-                    assert_eq!(r.body.lines().count(), 1, "{url} returned rows:\n{}", r.body)
+                    assert_eq!(
+                        r.body.lines().count(),
+                        1,
+                        "{url} returned rows:\n{}",
+                        r.body
+                    )
                 }
                 StatusCode::OK => {
                     let v = r.json();
-                    let empty = v.get("results").is_some_and(|x| x.as_array().unwrap().is_empty())
+                    let empty = v
+                        .get("results")
+                        .is_some_and(|x| x.as_array().unwrap().is_empty())
                         || v.get("total").is_some_and(|t| t == 0)
-                        || v.get("rows").is_some_and(|x| x.as_array().unwrap().is_empty());
+                        || v.get("rows")
+                            .is_some_and(|x| x.as_array().unwrap().is_empty());
                     assert!(empty, "{url} returned data: {}", r.body);
                 }
                 other => panic!("{url}: {other} {}", r.body),
@@ -349,12 +435,18 @@ async fn marketing_sees_names_and_emails_masked_and_no_pipeline() {
     assert_eq!(masked["profile"]["first_name"], "J***");
     assert_eq!(masked["profile"]["last_name"], "D***");
     assert_eq!(masked["profile"]["email"], "j***@example.com");
-    assert_eq!(masked["profile"]["lifetime_value"], jane["profile"]["lifetime_value"]);
+    assert_eq!(
+        masked["profile"]["lifetime_value"],
+        jane["profile"]["lifetime_value"]
+    );
 
     let rows = ok_json(&env.app, "/api/segments?page_size=200", MARKETING_TOKEN).await;
     for row in rows["rows"].as_array().unwrap() {
         assert!(row["full_name"].as_str().unwrap().contains("***"), "{row}");
-        assert!(row["email"].as_str().unwrap().starts_with(|c: char| c.is_ascii_lowercase()));
+        assert!(row["email"]
+            .as_str()
+            .unwrap()
+            .starts_with(|c: char| c.is_ascii_lowercase()));
         assert!(row["email"].as_str().unwrap().contains("***@"));
     }
     for csv_path in ["/api/segments/export.csv", "/api/campaign/audience.csv"] {
@@ -365,20 +457,38 @@ async fn marketing_sees_names_and_emails_masked_and_no_pipeline() {
         assert!(csv.body.contains("J*** D***"), "{csv_path}");
     }
     let page = get(&env.app, "/customers/CUST00000042", Some(MARKETING_TOKEN)).await;
-    assert!(!page.body.contains("Jane") && !page.body.contains("jane.doe"), "page leaks PII");
+    assert!(
+        !page.body.contains("Jane") && !page.body.contains("jane.doe"),
+        "page leaks PII"
+    );
     let page = get(&env.app, "/segments", Some(MARKETING_TOKEN)).await;
     assert!(!page.body.contains("@example.com\""), "no raw emails");
     // Search by name would reveal who matches: marketing searches by id only.
     let s = ok_json(&env.app, "/api/customers/search?q=jane", MARKETING_TOKEN).await;
     assert_eq!(s["results"], serde_json::json!([]));
-    let s = ok_json(&env.app, "/api/customers/search?q=CUST00000042", MARKETING_TOKEN).await;
+    let s = ok_json(
+        &env.app,
+        "/api/customers/search?q=CUST00000042",
+        MARKETING_TOKEN,
+    )
+    .await;
     assert_eq!(s["results"][0]["full_name"], "J*** D***");
 
-    assert_eq!(get(&env.app, "/api/pipeline", Some(MARKETING_TOKEN)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&env.app, "/api/pipeline", Some(MARKETING_TOKEN))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let page = get(&env.app, "/pipeline", Some(MARKETING_TOKEN)).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("<html"));
-    assert_eq!(get(&env.app, "/api/pipeline", Some(ANALYST_TOKEN)).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&env.app, "/api/pipeline", Some(ANALYST_TOKEN))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let me = ok_json(&env.app, "/api/me", MARKETING_TOKEN).await;
     assert_eq!(me["role"], "marketing");
     assert_eq!(me["via"], "token");
@@ -392,8 +502,17 @@ async fn customer_search_detail_and_transactions() {
     assert_eq!(s["results"][0]["customer_id"], "CUST00000042");
     let s = ok_json(&env.app, "/api/customers/search?q=doe@exa", ANALYST_TOKEN).await;
     assert_eq!(s["results"][0]["customer_id"], "CUST00000042");
-    let s = ok_json(&env.app, "/api/customers/search?q=cust0000004&limit=25", ANALYST_TOKEN).await;
-    assert_eq!(s["results"].as_array().unwrap().len(), 10, "CUST00000040–49");
+    let s = ok_json(
+        &env.app,
+        "/api/customers/search?q=cust0000004&limit=25",
+        ANALYST_TOKEN,
+    )
+    .await;
+    assert_eq!(
+        s["results"].as_array().unwrap().len(),
+        10,
+        "CUST00000040–49"
+    );
     assert_eq!(s["results"][0]["customer_id"], "CUST00000040");
 
     let c = ok_json(&env.app, "/api/customers/CUST00000042", ANALYST_TOKEN).await;
@@ -404,7 +523,12 @@ async fn customer_search_detail_and_transactions() {
     assert_eq!(history[1]["valid_to"], Value::Null);
     assert_eq!(history[1]["credit_limit"], "20000.00");
 
-    let t = ok_json(&env.app, "/api/customers/CUST00000042/transactions?period=all", ANALYST_TOKEN).await;
+    let t = ok_json(
+        &env.app,
+        "/api/customers/CUST00000042/transactions?period=all",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert_eq!(t["total"], 20);
     assert_eq!(t["approved"], 18);
     assert_eq!(t["declined"], 2);
@@ -412,20 +536,58 @@ async fn customer_search_detail_and_transactions() {
     assert_eq!(t["as_of"], fixture::AS_OF);
     assert_eq!(t["rows"].as_array().unwrap().len(), 20);
     // Approved spend: 10,000 + k×1,000 cents for k in 0..20 except 3 and 11.
-    let expected: i128 = fixture::jane_transactions().iter().filter(|t| t.3 == "approved").map(|t| t.2).sum();
-    let total: rust_decimal::Decimal = t["categories"].as_array().unwrap().iter().map(|c| c["spend"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
-    assert_eq!(total, rust_decimal::Decimal::from_i128_with_scale(expected, 2));
-    let t = ok_json(&env.app, "/api/customers/CUST00000042/transactions", ANALYST_TOKEN).await;
+    let expected: i128 = fixture::jane_transactions()
+        .iter()
+        .filter(|t| t.3 == "approved")
+        .map(|t| t.2)
+        .sum();
+    let total: rust_decimal::Decimal = t["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["spend"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        total,
+        rust_decimal::Decimal::from_i128_with_scale(expected, 2)
+    );
+    let t = ok_json(
+        &env.app,
+        "/api/customers/CUST00000042/transactions",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert_eq!(t["total"], 9, "default period: last 90 days");
-    let t = ok_json(&env.app, "/api/customers/CUST00000042/transactions?period=all&status=declined", ANALYST_TOKEN).await;
+    let t = ok_json(
+        &env.app,
+        "/api/customers/CUST00000042/transactions?period=all&status=declined",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert_eq!(t["total"], 2);
-    assert_eq!(t["approval_rate"], 90.0, "the approval rate ignores the status filter");
+    assert_eq!(
+        t["approval_rate"], 90.0,
+        "the approval rate ignores the status filter"
+    );
     let t = ok_json(&env.app, "/api/customers/CUST00000042/transactions?period=all&category=Airlines&category=Hotels&page_size=3&page=2", ANALYST_TOKEN).await;
     assert_eq!(t["total"], 10);
     assert_eq!(t["rows"].as_array().unwrap().len(), 3);
-    let csv = get(&env.app, "/api/customers/CUST00000042/transactions.csv?period=all&status=approved", Some(ANALYST_TOKEN)).await;
+    let csv = get(
+        &env.app,
+        "/api/customers/CUST00000042/transactions.csv?period=all&status=approved",
+        Some(ANALYST_TOKEN),
+    )
+    .await;
     assert_eq!(csv.body.lines().count(), 19);
-    assert!(csv.body.starts_with("Date,Time,Transaction ID,Merchant,Category,Channel,Status,Amount ($)"));
+    assert!(csv
+        .body
+        .starts_with("Date,Time,Transaction ID,Merchant,Category,Channel,Status,Amount ($)"));
 }
 
 #[tokio::test]
@@ -439,15 +601,28 @@ async fn campaign_simulator_matches_spec_7() {
     .await;
     assert_eq!(c["audience_size"], 100);
     let r = &c["result"];
-    let dec = |v: &Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let dec = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
     assert_eq!(dec(&r["total_cost"]), rust_decimal::Decimal::from(11_000));
     assert_eq!(r["retained"], 40);
-    assert_eq!(dec(&r["retained_value"]), rust_decimal::Decimal::from(80_000));
+    assert_eq!(
+        dec(&r["retained_value"]),
+        rust_decimal::Decimal::from(80_000)
+    );
     assert_eq!(dec(&r["net"]), rust_decimal::Decimal::from(69_000));
     assert_eq!(r["roi_pct"], 627.27);
     assert_eq!(r["breakeven_rate"], 6);
     assert_eq!(r["sensitivity"].as_array().unwrap().len(), 8);
-    let csv = get(&env.app, "/api/campaign/audience.csv?segment=High-Value+Travelers&incentive=100", Some(ANALYST_TOKEN)).await;
+    let csv = get(
+        &env.app,
+        "/api/campaign/audience.csv?segment=High-Value+Travelers&incentive=100",
+        Some(ANALYST_TOKEN),
+    )
+    .await;
     assert_eq!(csv.body.lines().count(), 101);
     let page = get(&env.app, "/campaign?segment=High-Value+Travelers&incentive=100&retention_rate=40&cost_per_customer=10", Some(ANALYST_TOKEN)).await;
     for shown in ["$11,000.00", "$80,000.00", "$69,000.00", "627.27%"] {
@@ -465,13 +640,33 @@ async fn pipeline_shows_runs_tests_quarantine_tables_and_lineage() {
     assert_eq!(p["tests"][0]["status"], "fail");
     assert_eq!(p["quarantine_transactions"][0]["reason"], "bad_amount");
     assert_eq!(p["quarantine_transactions"][0]["rows"], 3);
-    let tables: Vec<String> = p["tables"].as_array().unwrap().iter().map(|t| format!("{}.{}", t["layer"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
+    let tables: Vec<String> = p["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{}.{}",
+                t["layer"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
+        .collect();
     assert!(tables.contains(&"gold.customer_360_profile".to_string()));
     assert!(tables.contains(&"_c360.run_history".to_string()));
-    let profile = p["tables"].as_array().unwrap().iter().find(|t| t["name"] == "customer_360_profile").unwrap();
+    let profile = p["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "customer_360_profile")
+        .unwrap();
     assert_eq!(profile["rows"], 300);
     let lineage = &p["lineage"];
-    assert_eq!(lineage["nodes"].as_array().unwrap().len(), 4, "tests are left out");
+    assert_eq!(
+        lineage["nodes"].as_array().unwrap().len(),
+        4,
+        "tests are left out"
+    );
     assert_eq!(lineage["edges"].as_array().unwrap().len(), 3);
     assert_eq!(p["quarantine_customers"].as_array().unwrap().len(), 2);
     assert_eq!(p["missing"], serde_json::json!([]));
@@ -480,11 +675,26 @@ async fn pipeline_shows_runs_tests_quarantine_tables_and_lineage() {
 #[tokio::test]
 async fn metrics_explorer_answers_and_shows_its_sql() {
     let env = env().await;
-    let m = ok_json(&env.app, "/api/metrics?measure=avg_ltv&dimension=segment", ANALYST_TOKEN).await;
-    let hvt = m["rows"].as_array().unwrap().iter().find(|r| r["dimension"] == "High-Value Travelers").unwrap();
+    let m = ok_json(
+        &env.app,
+        "/api/metrics?measure=avg_ltv&dimension=segment",
+        ANALYST_TOKEN,
+    )
+    .await;
+    let hvt = m["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dimension"] == "High-Value Travelers")
+        .unwrap();
     assert_eq!(hvt["measure"], "10000.00");
     assert!(m["sql"].as_str().unwrap().contains("AVG(lifetime_value)"));
-    let m = ok_json(&env.app, "/api/metrics?measure=customers&dimension=state&risk=High", ANALYST_TOKEN).await;
+    let m = ok_json(
+        &env.app,
+        "/api/metrics?measure=customers&dimension=state&risk=High",
+        ANALYST_TOKEN,
+    )
+    .await;
     assert!(m["sql"].as_str().unwrap().contains("IN ($1)"));
     assert_eq!(m["params"], serde_json::json!(["High"]));
     let rows = m["rows"].as_array().unwrap();
@@ -504,7 +714,11 @@ async fn metrics_explorer_answers_and_shows_its_sql() {
     }
     for d in model["dimensions"].as_array().unwrap() {
         for m in model["measures"].as_array().unwrap() {
-            let url = format!("/api/metrics?measure={}&dimension={}", m["key"].as_str().unwrap(), d["key"].as_str().unwrap());
+            let url = format!(
+                "/api/metrics?measure={}&dimension={}",
+                m["key"].as_str().unwrap(),
+                d["key"].as_str().unwrap()
+            );
             ok_json(&env.app, &url, ANALYST_TOKEN).await;
         }
     }
@@ -516,7 +730,10 @@ async fn sign_in_with_a_password_and_out_again() {
     let form = |user: &str, pw: &str| {
         Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("username={user}&password={}&next=%2Fsegments", enc(pw))))
+            .body(Body::from(format!(
+                "username={user}&password={}&next=%2Fsegments",
+                enc(pw)
+            )))
             .unwrap()
     };
     let wrong = send(&env.app, form("ana", "guess")).await;
@@ -532,22 +749,43 @@ async fn sign_in_with_a_password_and_out_again() {
     let cookie = ok.headers[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let session = cookie.split(';').next().unwrap().to_string();
-    let with_cookie = |path: &str| Request::get(path).header(header::COOKIE, session.clone()).body(Body::empty()).unwrap();
+    let with_cookie = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, session.clone())
+            .body(Body::empty())
+            .unwrap()
+    };
     let me = send(&env.app, with_cookie("/api/me")).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["name"], "ana");
     assert_eq!(me.json()["via"], "session");
     let page = send(&env.app, with_cookie("/segments")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
+    assert!(page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
 
-    let out = send(&env.app, Request::post("/logout").header(header::COOKIE, session.clone()).body(Body::empty()).unwrap()).await;
+    let out = send(
+        &env.app,
+        Request::post("/logout")
+            .header(header::COOKIE, session.clone())
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(send(&env.app, with_cookie("/api/me")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&env.app, with_cookie("/api/me")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // No open redirect after sign-in.
     let req = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username=ana&password={}&next=%2F%2Fevil.example", enc(PASSWORD))))
+        .body(Body::from(format!(
+            "username=ana&password={}&next=%2F%2Fevil.example",
+            enc(PASSWORD)
+        )))
         .unwrap();
     let r = send(&env.app, req).await;
     assert_eq!(r.headers[header::LOCATION], "/");
@@ -562,14 +800,30 @@ async fn an_empty_lake_says_what_is_missing_instead_of_failing() {
         let r = get(&app, path, Some(ADMIN_TOKEN)).await;
         if path.ends_with(".csv") || *path == "/api/customers/CUST00000042" {
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
-            assert!(r.json()["error"].as_str().unwrap().contains("not in the lake"), "{path}");
+            assert!(
+                r.json()["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not in the lake"),
+                "{path}"
+            );
         } else {
             assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
         }
     }
     let o = ok_json(&app, "/api/overview", ADMIN_TOKEN).await;
-    assert_eq!(o["missing"], serde_json::json!(["gold.customer_360_profile"]));
-    for path in ["/", "/segments", "/customers", "/campaign", "/pipeline", "/metrics"] {
+    assert_eq!(
+        o["missing"],
+        serde_json::json!(["gold.customer_360_profile"])
+    );
+    for path in [
+        "/",
+        "/segments",
+        "/customers",
+        "/campaign",
+        "/pipeline",
+        "/metrics",
+    ] {
         let r = get(&app, path, Some(ADMIN_TOKEN)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert!(r.body.contains("Not in the lake yet"), "{path}");

@@ -30,7 +30,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn screenshot_dir() -> PathBuf {
@@ -121,7 +125,10 @@ async fn select(c: &Client, form: &str, name: &str, label: &str) {
                   for (const o of s.options) { o.selected = (o.text === arguments[1]); }
                   return Array.from(s.selectedOptions).length;";
     let n = c
-        .execute(script, vec![json!(format!("{form} select[name={name}]")), json!(label)])
+        .execute(
+            script,
+            vec![json!(format!("{form} select[name={name}]")), json!(label)],
+        )
         .await
         .unwrap();
     assert_eq!(n, json!(1), "{label} not offered in {name}");
@@ -169,13 +176,21 @@ async fn run(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     shoot(c, "00-login").await;
     set_input(c, "#username", "ana").await;
     set_input(c, "#password", PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let kpis = text(c, "#kpis").await;
     assert!(kpis.contains("300"), "KPIs: {kpis}");
     assert!(kpis.contains("$1,462,030.00"), "KPIs: {kpis}");
     assert_eq!(text(c, "#who").await, "ana · analyst");
     shoot(c, "01-overview").await;
-    let charts = c.execute("return document.querySelectorAll('canvas').length;", vec![]).await.unwrap();
+    let charts = c
+        .execute("return document.querySelectorAll('canvas').length;", vec![])
+        .await
+        .unwrap();
     assert!(charts.as_u64().unwrap() >= 4, "charts drawn: {charts}");
 
     // Segment explorer: filter, then export the filtered set.
@@ -183,18 +198,40 @@ async fn run(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     assert_eq!(text(c, "#total").await, "300");
     select(c, "#filters", "segment", "High-Value Travelers").await;
     select(c, "#filters", "risk", "High").await;
-    c.find(Locator::Css("#apply")).await.unwrap().click().await.unwrap();
-    wait_url(c, |u: &url::Url| u.query().is_some_and(|q| q.contains("segment="))).await;
+    c.find(Locator::Css("#apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_url(c, |u: &url::Url| {
+        u.query().is_some_and(|q| q.contains("segment="))
+    })
+    .await;
     assert_eq!(text(c, "#total").await, "25");
     shoot(c, "02-segments").await;
-    c.find(Locator::Css("#export")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#export"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let csv = wait_for_download(downloads, "customers.csv").await?;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 26, "25 customers and a header");
     assert!(lines[0].starts_with("Customer ID,"), "{}", lines[0]);
     // Sorting by a header link.
-    c.find(Locator::LinkText("Churn Risk Score")).await.unwrap().click().await.unwrap();
-    wait_url(c, |u: &url::Url| u.query().is_some_and(|q| q.contains("sort=churn_risk_score"))).await;
+    c.find(Locator::LinkText("Churn Risk Score"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_url(c, |u: &url::Url| {
+        u.query()
+            .is_some_and(|q| q.contains("sort=churn_risk_score"))
+    })
+    .await;
     assert_eq!(text(c, "#total").await, "25");
 
     // Customer deep dive: type-ahead, then the customer.
@@ -215,23 +252,49 @@ async fn run(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let offered = c
-        .execute("return document.querySelector('#customer-suggestions option').value;", vec![])
+        .execute(
+            "return document.querySelector('#customer-suggestions option').value;",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(offered, json!("CUST00000042"));
     shoot(c, "03-customer-search").await;
-    c.find(Locator::Css("#search")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#search"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let name = text(c, "#customer-name").await;
     assert!(name.contains("Jane Doe"), "{name}");
     assert!(text(c, "#history").await.contains("Standard"));
     assert_eq!(text(c, "#tx-total").await, "9");
-    c.find(Locator::Css("#tx-filters select[name=period]")).await.unwrap().select_by_value("all").await.unwrap();
-    c.find(Locator::Css("#tx-apply")).await.unwrap().click().await.unwrap();
-    wait_url(c, |u: &url::Url| u.query().is_some_and(|q| q.contains("period=all"))).await;
+    c.find(Locator::Css("#tx-filters select[name=period]"))
+        .await
+        .unwrap()
+        .select_by_value("all")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#tx-apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_url(c, |u: &url::Url| {
+        u.query().is_some_and(|q| q.contains("period=all"))
+    })
+    .await;
     assert_eq!(text(c, "#tx-total").await, "20");
     assert_eq!(text(c, "#approval-rate").await, "90.0%");
     shoot(c, "04-customer").await;
-    c.find(Locator::Css("#tx-export")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#tx-export"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let tx = wait_for_download(downloads, "transactions_CUST00000042.csv").await?;
     assert_eq!(tx.lines().count(), 21);
 
@@ -241,8 +304,16 @@ async fn run(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     set_input(c, "#incentive", "100").await;
     set_input(c, "#retention_rate", "40").await;
     set_input(c, "#cost_per_customer", "10").await;
-    c.find(Locator::Css("#simulate")).await.unwrap().click().await.unwrap();
-    wait_url(c, |u: &url::Url| u.query().is_some_and(|q| q.contains("retention_rate=40"))).await;
+    c.find(Locator::Css("#simulate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_url(c, |u: &url::Url| {
+        u.query().is_some_and(|q| q.contains("retention_rate=40"))
+    })
+    .await;
     assert_eq!(text(c, "#audience-size").await, "100");
     assert_eq!(text(c, "#avg-ltv").await, "$10,000.00");
     assert_eq!(text(c, "#total-cost").await, "$11,000.00");
@@ -257,19 +328,36 @@ async fn run(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     c.goto(&format!("{base}/pipeline")).await.unwrap();
     assert!(text(c, "#runs").await.contains("run-0001"));
     assert!(text(c, "#quarantine").await.contains("bad_amount"));
-    assert!(text(c, "#tables").await.contains("gold.customer_360_profile"));
+    assert!(text(c, "#tables")
+        .await
+        .contains("gold.customer_360_profile"));
     shoot(c, "06-pipeline").await;
 
     // Metrics explorer: a preset question.
     c.goto(&format!("{base}/metrics")).await.unwrap();
-    c.find(Locator::LinkText("What is the average lifetime value by segment?")).await.unwrap().click().await.unwrap();
-    wait_url(c, |u: &url::Url| u.query().is_some_and(|q| q.contains("measure=avg_ltv"))).await;
+    c.find(Locator::LinkText(
+        "What is the average lifetime value by segment?",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_url(c, |u: &url::Url| {
+        u.query().is_some_and(|q| q.contains("measure=avg_ltv"))
+    })
+    .await;
     assert!(text(c, "#sql").await.contains("AVG(lifetime_value)"));
     assert!(text(c, "#metric-table").await.contains("$10,000.00"));
     shoot(c, "07-metrics").await;
 
     // Sign out: the next page asks to sign in again.
-    c.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_url(c, |u: &url::Url| u.path() == "/login").await;
     c.goto(&format!("{base}/segments")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/login");
@@ -286,8 +374,12 @@ async fn wait_for_download(dir: &Path, name: &str) -> Result<String, String> {
             }
         }
         if Instant::now() > deadline {
-            let present: Vec<_> = std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect()).unwrap_or_default();
-            return Err(format!("{name} was not downloaded (folder holds {present:?})"));
+            let present: Vec<_> = std::fs::read_dir(dir)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+                .unwrap_or_default();
+            return Err(format!(
+                "{name} was not downloaded (folder holds {present:?})"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

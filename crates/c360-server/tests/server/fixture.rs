@@ -120,22 +120,56 @@ pub struct Customer {
 
 /// The 300 fixture customers.
 pub fn customers() -> Vec<Customer> {
-    const FIRST: [&str; 8] = ["Ann", "Bob", "Carla", "Dev", "Erin", "Farid", "Gina", "Hugo"];
+    const FIRST: [&str; 8] = [
+        "Ann", "Bob", "Carla", "Dev", "Erin", "Farid", "Gina", "Hugo",
+    ];
     (1..=300)
         .map(|i| {
             let (segment, state, city, ltv, risk, score) = match i {
                 1..=100 => {
                     let ltv = if i % 2 == 1 { 800_000 } else { 1_200_000 };
                     let high = i % 4 == 0;
-                    ("High-Value Travelers", "CA", "Los Angeles", ltv, Some(if high { "High" } else { "Low" }), Some(if high { 75.5 } else { 12.0 }))
+                    (
+                        "High-Value Travelers",
+                        "CA",
+                        "Los Angeles",
+                        ltv,
+                        Some(if high { "High" } else { "Low" }),
+                        Some(if high { 75.5 } else { 12.0 }),
+                    )
                 }
-                101..=200 => ("Stable Mid-Spenders", "NY", "Buffalo", 300_000, Some("Low"), Some(20.0)),
-                201..=260 => ("Budget-Conscious", "TX", "Austin", 90_050, Some("Medium"), Some(45.0)),
-                261..=280 => ("Declining", "FL", "Miami", 500_000, Some("High"), Some(82.3)),
+                101..=200 => (
+                    "Stable Mid-Spenders",
+                    "NY",
+                    "Buffalo",
+                    300_000,
+                    Some("Low"),
+                    Some(20.0),
+                ),
+                201..=260 => (
+                    "Budget-Conscious",
+                    "TX",
+                    "Austin",
+                    90_050,
+                    Some("Medium"),
+                    Some(45.0),
+                ),
+                261..=280 => (
+                    "Declining",
+                    "FL",
+                    "Miami",
+                    500_000,
+                    Some("High"),
+                    Some(82.3),
+                ),
                 _ => ("New & Growing", "WA", "Seattle", 40_000, None, None),
             };
             let (first, last, email) = if i == 42 {
-                ("Jane".to_string(), "Doe".to_string(), "jane.doe@example.com".to_string())
+                (
+                    "Jane".to_string(),
+                    "Doe".to_string(),
+                    "jane.doe@example.com".to_string(),
+                )
             } else {
                 let f = FIRST[i % FIRST.len()].to_string();
                 let l = format!("Smith{i}");
@@ -150,7 +184,11 @@ pub fn customers() -> Vec<Customer> {
                 segment,
                 state,
                 city,
-                card: if i <= 100 && i % 2 == 0 { "Premium" } else { "Standard" },
+                card: if i <= 100 && i % 2 == 0 {
+                    "Premium"
+                } else {
+                    "Standard"
+                },
                 ltv_cents: ltv,
                 risk,
                 score,
@@ -173,36 +211,138 @@ fn profile(cs: &[Customer]) -> RecordBatch {
         .int32("age", (0..n).map(|i| Some(22 + (i % 50) as i32)).collect())
         .text("state", map_s(&|c| c.state.to_string()))
         .text("city", map_s(&|c| c.city.to_string()))
-        .text("employment_status", (0..n).map(|i| Some(if i % 5 == 0 { "Retired" } else { "Employed" })).collect())
+        .text(
+            "employment_status",
+            (0..n)
+                .map(|i| Some(if i % 5 == 0 { "Retired" } else { "Employed" }))
+                .collect(),
+        )
         .text("card_type", map_s(&|c| c.card.to_string()))
         .money("credit_limit", 12, vec![Some(2_000_000); n])
-        .date("account_open_date", vec![Some(as_of - chrono::Duration::days(1000)); n])
+        .date(
+            "account_open_date",
+            vec![Some(as_of - chrono::Duration::days(1000)); n],
+        )
         .int32("account_age_days", vec![Some(1000); n])
         .text("customer_segment", map_s(&|c| c.segment.to_string()))
         .date("segment_assigned_date", vec![Some(as_of); n])
-        .int32("tenure_months", cs.iter().map(|c| Some(if c.segment == "New & Growing" { 3 } else { 18 })).collect())
+        .int32(
+            "tenure_months",
+            cs.iter()
+                .map(|c| Some(if c.segment == "New & Growing" { 3 } else { 18 }))
+                .collect(),
+        )
         .int64("total_transactions", vec![Some(100); n])
-        .money("lifetime_value", 18, cs.iter().map(|c| Some(c.ltv_cents)).collect())
-        .money("avg_transaction_value", 18, cs.iter().map(|c| Some(c.ltv_cents / 100)).collect())
-        .date("first_transaction_date", vec![Some(as_of - chrono::Duration::days(540)); n])
-        .date("last_transaction_date", vec![Some(as_of - chrono::Duration::days(2)); n])
-        .money("spend_last_90_days", 18, cs.iter().map(|c| Some(c.ltv_cents / 6)).collect())
-        .money("spend_prior_90_days", 18, cs.iter().map(|c| Some(c.ltv_cents / 5)).collect())
+        .money(
+            "lifetime_value",
+            18,
+            cs.iter().map(|c| Some(c.ltv_cents)).collect(),
+        )
+        .money(
+            "avg_transaction_value",
+            18,
+            cs.iter().map(|c| Some(c.ltv_cents / 100)).collect(),
+        )
+        .date(
+            "first_transaction_date",
+            vec![Some(as_of - chrono::Duration::days(540)); n],
+        )
+        .date(
+            "last_transaction_date",
+            vec![Some(as_of - chrono::Duration::days(2)); n],
+        )
+        .money(
+            "spend_last_90_days",
+            18,
+            cs.iter().map(|c| Some(c.ltv_cents / 6)).collect(),
+        )
+        .money(
+            "spend_prior_90_days",
+            18,
+            cs.iter().map(|c| Some(c.ltv_cents / 5)).collect(),
+        )
         .float("spend_change_pct", vec![Some(-16.67); n])
-        .money("avg_monthly_spend", 18, cs.iter().map(|c| Some(c.ltv_cents / 18)).collect())
-        .float("travel_spend_pct", cs.iter().map(|c| Some(if c.segment == "High-Value Travelers" { 35.0 } else { 5.0 })).collect())
+        .money(
+            "avg_monthly_spend",
+            18,
+            cs.iter().map(|c| Some(c.ltv_cents / 18)).collect(),
+        )
+        .float(
+            "travel_spend_pct",
+            cs.iter()
+                .map(|c| {
+                    Some(if c.segment == "High-Value Travelers" {
+                        35.0
+                    } else {
+                        5.0
+                    })
+                })
+                .collect(),
+        )
         .float("necessities_spend_pct", vec![Some(40.0); n])
         .int32("days_since_last_transaction", vec![Some(2); n])
         .text("recency_status", vec![Some("Active"); n])
-        .text("spending_profile", cs.iter().map(|c| Some(if c.segment == "High-Value Travelers" { "Travel-Focused" } else { "Balanced" })).collect())
+        .text(
+            "spending_profile",
+            cs.iter()
+                .map(|c| {
+                    Some(if c.segment == "High-Value Travelers" {
+                        "Travel-Focused"
+                    } else {
+                        "Balanced"
+                    })
+                })
+                .collect(),
+        )
         .float("credit_utilization_pct", vec![Some(25.0); n])
         .float("churn_risk_score", cs.iter().map(|c| c.score).collect())
-        .text("churn_risk_category", cs.iter().map(|c| Some(c.risk.unwrap_or("Not Scored"))).collect())
-        .text("top_churn_drivers", cs.iter().map(|c| c.score.map(|_| "spend_trend_90d, days_since_last, decline_rate_90d")).collect())
-        .boolean("eligible_for_retention_campaign", cs.iter().map(|c| Some(c.segment == "Declining" || c.score.unwrap_or(0.0) >= 70.0)).collect())
-        .boolean("eligible_for_onboarding_campaign", cs.iter().map(|c| Some(c.segment == "New & Growing")).collect())
-        .boolean("eligible_for_premium_campaign", cs.iter().map(|c| Some(c.segment == "High-Value Travelers" && c.card == "Standard")).collect())
-        .text("next_best_action", cs.iter().map(|c| Some(if c.segment == "Declining" { "Retention offer" } else if c.segment == "High-Value Travelers" && c.card == "Standard" { "Premium upgrade" } else { "None" })).collect())
+        .text(
+            "churn_risk_category",
+            cs.iter()
+                .map(|c| Some(c.risk.unwrap_or("Not Scored")))
+                .collect(),
+        )
+        .text(
+            "top_churn_drivers",
+            cs.iter()
+                .map(|c| {
+                    c.score
+                        .map(|_| "spend_trend_90d, days_since_last, decline_rate_90d")
+                })
+                .collect(),
+        )
+        .boolean(
+            "eligible_for_retention_campaign",
+            cs.iter()
+                .map(|c| Some(c.segment == "Declining" || c.score.unwrap_or(0.0) >= 70.0))
+                .collect(),
+        )
+        .boolean(
+            "eligible_for_onboarding_campaign",
+            cs.iter()
+                .map(|c| Some(c.segment == "New & Growing"))
+                .collect(),
+        )
+        .boolean(
+            "eligible_for_premium_campaign",
+            cs.iter()
+                .map(|c| Some(c.segment == "High-Value Travelers" && c.card == "Standard"))
+                .collect(),
+        )
+        .text(
+            "next_best_action",
+            cs.iter()
+                .map(|c| {
+                    Some(if c.segment == "Declining" {
+                        "Retention offer"
+                    } else if c.segment == "High-Value Travelers" && c.card == "Standard" {
+                        "Premium upgrade"
+                    } else {
+                        "None"
+                    })
+                })
+                .collect(),
+        )
         .date("profile_updated_date", vec![Some(as_of); n])
         .batch()
 }
@@ -214,26 +354,53 @@ fn dim_customer(cs: &[Customer]) -> RecordBatch {
     let mut rows = Vec::new();
     for c in cs {
         if c.id == "CUST00000042" {
-            rows.push((c, open, Some(upgrade - chrono::Duration::days(1)), false, "Standard", 1_500_000i128));
+            rows.push((
+                c,
+                open,
+                Some(upgrade - chrono::Duration::days(1)),
+                false,
+                "Standard",
+                1_500_000i128,
+            ));
             rows.push((c, upgrade, None, true, c.card, 2_000_000));
         } else {
             rows.push((c, open, None, true, c.card, 2_000_000));
         }
     }
     Cols::default()
-        .text("customer_id", rows.iter().map(|r| Some(r.0.id.clone())).collect())
-        .text("customer_key", rows.iter().map(|r| Some(format!("K{}-{}", r.0.id, r.1))).collect())
+        .text(
+            "customer_id",
+            rows.iter().map(|r| Some(r.0.id.clone())).collect(),
+        )
+        .text(
+            "customer_key",
+            rows.iter()
+                .map(|r| Some(format!("K{}-{}", r.0.id, r.1)))
+                .collect(),
+        )
         .date("valid_from", rows.iter().map(|r| Some(r.1)).collect())
         .date("valid_to", rows.iter().map(|r| r.2).collect())
         .boolean("is_current", rows.iter().map(|r| Some(r.3)).collect())
-        .text("first_name", rows.iter().map(|r| Some(r.0.first.clone())).collect())
-        .text("last_name", rows.iter().map(|r| Some(r.0.last.clone())).collect())
-        .text("email", rows.iter().map(|r| Some(r.0.email.clone())).collect())
+        .text(
+            "first_name",
+            rows.iter().map(|r| Some(r.0.first.clone())).collect(),
+        )
+        .text(
+            "last_name",
+            rows.iter().map(|r| Some(r.0.last.clone())).collect(),
+        )
+        .text(
+            "email",
+            rows.iter().map(|r| Some(r.0.email.clone())).collect(),
+        )
         .text("card_type", rows.iter().map(|r| Some(r.4)).collect())
         .money("credit_limit", 12, rows.iter().map(|r| Some(r.5)).collect())
         .text("state", rows.iter().map(|r| Some(r.0.state)).collect())
         .text("city", rows.iter().map(|r| Some(r.0.city)).collect())
-        .text("employment_status", rows.iter().map(|_| Some("Employed")).collect())
+        .text(
+            "employment_status",
+            rows.iter().map(|_| Some("Employed")).collect(),
+        )
         .batch()
 }
 
@@ -253,10 +420,19 @@ const CATEGORIES: [(&str, &str, bool, bool); 10] = [
 fn categories() -> RecordBatch {
     Cols::default()
         .int32("category_key", (1..=10).map(Some).collect())
-        .text("category_name", CATEGORIES.iter().map(|c| Some(c.0)).collect())
-        .text("category_group", CATEGORIES.iter().map(|c| Some(c.1)).collect())
+        .text(
+            "category_name",
+            CATEGORIES.iter().map(|c| Some(c.0)).collect(),
+        )
+        .text(
+            "category_group",
+            CATEGORIES.iter().map(|c| Some(c.1)).collect(),
+        )
         .boolean("is_travel", CATEGORIES.iter().map(|c| Some(c.2)).collect())
-        .boolean("is_necessity", CATEGORIES.iter().map(|c| Some(c.3)).collect())
+        .boolean(
+            "is_necessity",
+            CATEGORIES.iter().map(|c| Some(c.3)).collect(),
+        )
         .batch()
 }
 
@@ -265,7 +441,11 @@ pub fn jane_transactions() -> Vec<(i64, i32, i128, &'static str)> {
     let mut out = Vec::new();
     for k in 0..20i64 {
         let category = [1, 5, 7, 9][(k % 4) as usize];
-        let status = if k == 3 || k == 11 { "declined" } else { "approved" };
+        let status = if k == 3 || k == 11 {
+            "declined"
+        } else {
+            "approved"
+        };
         out.push((k * 10, category, 10_000 + (k as i128) * 1_000, status));
     }
     out
@@ -277,27 +457,78 @@ fn transactions(cs: &[Customer]) -> RecordBatch {
     for (i, c) in cs.iter().enumerate().take(60) {
         if c.id == "CUST00000042" {
             for (k, (back, cat, amount, status)) in jane_transactions().into_iter().enumerate() {
-                rows.push((format!("TXJ{k:04}"), c.id.clone(), as_of - chrono::Duration::days(back), cat, amount, status, "Online"));
+                rows.push((
+                    format!("TXJ{k:04}"),
+                    c.id.clone(),
+                    as_of - chrono::Duration::days(back),
+                    cat,
+                    amount,
+                    status,
+                    "Online",
+                ));
             }
         } else {
             for k in 0..3 {
-                rows.push((format!("TX{i:04}{k}"), c.id.clone(), as_of - chrono::Duration::days(5 + 30 * k), 2 + k as i32, 5_000, "approved", "In-Store"));
+                rows.push((
+                    format!("TX{i:04}{k}"),
+                    c.id.clone(),
+                    as_of - chrono::Duration::days(5 + 30 * k),
+                    2 + k as i32,
+                    5_000,
+                    "approved",
+                    "In-Store",
+                ));
             }
         }
     }
-    let micros = |d: NaiveDate, h: i64| (d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() + h * 3600) * 1_000_000;
+    let micros = |d: NaiveDate, h: i64| {
+        (d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() + h * 3600) * 1_000_000
+    };
     Cols::default()
-        .text("transaction_id", rows.iter().map(|r| Some(r.0.clone())).collect())
-        .text("customer_id", rows.iter().map(|r| Some(r.1.clone())).collect())
-        .text("customer_key", rows.iter().map(|r| Some(format!("K{}", r.1))).collect())
-        .int32("date_key", rows.iter().map(|r| Some(r.2.format("%Y%m%d").to_string().parse().unwrap())).collect())
-        .int32("merchant_category_key", rows.iter().map(|r| Some(r.3)).collect())
+        .text(
+            "transaction_id",
+            rows.iter().map(|r| Some(r.0.clone())).collect(),
+        )
+        .text(
+            "customer_id",
+            rows.iter().map(|r| Some(r.1.clone())).collect(),
+        )
+        .text(
+            "customer_key",
+            rows.iter().map(|r| Some(format!("K{}", r.1))).collect(),
+        )
+        .int32(
+            "date_key",
+            rows.iter()
+                .map(|r| Some(r.2.format("%Y%m%d").to_string().parse().unwrap()))
+                .collect(),
+        )
+        .int32(
+            "merchant_category_key",
+            rows.iter().map(|r| Some(r.3)).collect(),
+        )
         .date("transaction_date", rows.iter().map(|r| Some(r.2)).collect())
-        .ts("transaction_ts", rows.iter().enumerate().map(|(i, r)| Some(micros(r.2, 8 + (i % 10) as i64))).collect(), false)
-        .text("merchant_name", rows.iter().map(|r| Some(format!("{} Merchant", CATEGORIES[(r.3 - 1) as usize].0))).collect())
+        .ts(
+            "transaction_ts",
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| Some(micros(r.2, 8 + (i % 10) as i64)))
+                .collect(),
+            false,
+        )
+        .text(
+            "merchant_name",
+            rows.iter()
+                .map(|r| Some(format!("{} Merchant", CATEGORIES[(r.3 - 1) as usize].0)))
+                .collect(),
+        )
         .text("channel", rows.iter().map(|r| Some(r.6)).collect())
         .text("status", rows.iter().map(|r| Some(r.5)).collect())
-        .money("transaction_amount", 12, rows.iter().map(|r| Some(r.4)).collect())
+        .money(
+            "transaction_amount",
+            12,
+            rows.iter().map(|r| Some(r.4)).collect(),
+        )
         .batch()
 }
 
@@ -310,9 +541,16 @@ fn monthly(cs: &[Customer]) -> RecordBatch {
         }
     }
     Cols::default()
-        .text("customer_id", rows.iter().map(|r| Some(r.0.clone())).collect())
+        .text(
+            "customer_id",
+            rows.iter().map(|r| Some(r.0.clone())).collect(),
+        )
         .date("month_start", rows.iter().map(|r| Some(r.1)).collect())
-        .money("monthly_spend", 18, rows.iter().map(|r| Some(r.2)).collect())
+        .money(
+            "monthly_spend",
+            18,
+            rows.iter().map(|r| Some(r.2)).collect(),
+        )
         .int64("transaction_count", rows.iter().map(|_| Some(5)).collect())
         .batch()
 }
@@ -325,7 +563,9 @@ fn run_history() -> RecordBatch {
         ("test.unique_profile_customer_id", "test", "pass", 0),
         ("test.not_null_fct_amount", "test", "fail", 3),
     ];
-    let started = chrono::DateTime::parse_from_rfc3339("2025-11-15T02:00:00Z").unwrap().timestamp_micros();
+    let started = chrono::DateTime::parse_from_rfc3339("2025-11-15T02:00:00Z")
+        .unwrap()
+        .timestamp_micros();
     Cols::default()
         .text("run_id", vec![Some("run-0001"); 5])
         .text("project", vec![Some("c360"); 5])
@@ -333,20 +573,71 @@ fn run_history() -> RecordBatch {
         .text("unique_id", nodes.iter().map(|n| Some(n.0)).collect())
         .text("resource_type", nodes.iter().map(|n| Some(n.1)).collect())
         .text("status", nodes.iter().map(|n| Some(n.2)).collect())
-        .text("materialized", nodes.iter().map(|n| (n.1 == "model").then_some("table")).collect())
-        .text("relation", nodes.iter().map(|n| (n.1 == "model").then(|| format!("gold.{}", &n.0[6..]))).collect())
-        .int64("rows_affected", nodes.iter().map(|n| (n.1 == "model").then_some(300)).collect())
-        .int64("failures", nodes.iter().map(|n| (n.1 == "test").then_some(n.3)).collect())
-        .int64("table_version", nodes.iter().map(|n| (n.1 == "model").then_some(1)).collect())
+        .text(
+            "materialized",
+            nodes
+                .iter()
+                .map(|n| (n.1 == "model").then_some("table"))
+                .collect(),
+        )
+        .text(
+            "relation",
+            nodes
+                .iter()
+                .map(|n| (n.1 == "model").then(|| format!("gold.{}", &n.0[6..])))
+                .collect(),
+        )
+        .int64(
+            "rows_affected",
+            nodes
+                .iter()
+                .map(|n| (n.1 == "model").then_some(300))
+                .collect(),
+        )
+        .int64(
+            "failures",
+            nodes
+                .iter()
+                .map(|n| (n.1 == "test").then_some(n.3))
+                .collect(),
+        )
+        .int64(
+            "table_version",
+            nodes
+                .iter()
+                .map(|n| (n.1 == "model").then_some(1))
+                .collect(),
+        )
         .float("execution_time", vec![Some(0.25); 5])
-        .text("message", nodes.iter().map(|n| Some(if n.2 == "fail" { "3 failing rows" } else { "OK" })).collect())
+        .text(
+            "message",
+            nodes
+                .iter()
+                .map(|n| {
+                    Some(if n.2 == "fail" {
+                        "3 failing rows"
+                    } else {
+                        "OK"
+                    })
+                })
+                .collect(),
+        )
         .batch()
 }
 
 fn quarantine() -> RecordBatch {
-    let reasons = ["bad_amount", "bad_amount", "unknown_customer", "bad_status", "bad_amount"];
+    let reasons = [
+        "bad_amount",
+        "bad_amount",
+        "unknown_customer",
+        "bad_status",
+        "bad_amount",
+    ];
     Cols::default()
-        .text("transaction_id", (0..5).map(|i| Some(format!("QTX{i}"))).collect())
+        .text(
+            "transaction_id",
+            (0..5).map(|i| Some(format!("QTX{i}"))).collect(),
+        )
         .text("reason", reasons.iter().map(|r| Some(*r)).collect())
         .batch()
 }
@@ -384,12 +675,24 @@ pub async fn build(lake_dir: &Path, project_dir: &Path) -> Lake {
     write(&lake, Layer::Gold, "fct_transactions", transactions(&cs)).await;
     write(&lake, Layer::Gold, "metric_mom_spend_change", monthly(&cs)).await;
     write(&lake, Layer::Gold, "churn_model_metrics", model_metrics()).await;
-    write(&lake, Layer::Silver, "quarantine_transactions", quarantine()).await;
+    write(
+        &lake,
+        Layer::Silver,
+        "quarantine_transactions",
+        quarantine(),
+    )
+    .await;
     let customers_quarantined = Cols::default()
         .text("customer_id", vec![Some(""), Some("CUSTX")])
         .text("reason", vec![Some("missing_id"), Some("bad_age")])
         .batch();
-    write(&lake, Layer::Silver, "quarantine_customers", customers_quarantined).await;
+    write(
+        &lake,
+        Layer::Silver,
+        "quarantine_customers",
+        customers_quarantined,
+    )
+    .await;
     write(&lake, Layer::Meta, "run_history", run_history()).await;
     std::fs::create_dir_all(project_dir.join("target")).unwrap();
     std::fs::write(project_dir.join("target/manifest.json"), MANIFEST).unwrap();

@@ -31,7 +31,11 @@ pub fn run(
         std::io::stdin().lock().read_line(&mut line)?;
         let password = line.trim_end_matches(['\r', '\n']);
         anyhow::ensure!(!password.is_empty(), "the password is empty");
-        writeln!(std::io::stdout(), "{}", c360_server::hash_password(password)?)?;
+        writeln!(
+            std::io::stdout(),
+            "{}",
+            c360_server::hash_password(password)?
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if new_token {
@@ -47,7 +51,11 @@ pub fn run(
         config.bind = bind;
     }
     let lake = Lake::new(&settings.lake);
-    runtime.block_on(c360_server::serve(config, lake, settings.project_dir.clone()))?;
+    runtime.block_on(c360_server::serve(
+        config,
+        lake,
+        settings.project_dir.clone(),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -61,8 +69,9 @@ fn server_config(path: &Path, project_dir: &Path) -> anyhow::Result<ServerConfig
     let parsed = ProjectFile::parse(project_dir, &text)
         .with_context(|| format!("parsing {}", path.display()))?;
     match parsed.server {
-        Some(table) => ServerConfig::from_toml(table)
-            .with_context(|| format!("in {}", path.display())),
+        Some(table) => {
+            ServerConfig::from_toml(table).with_context(|| format!("in {}", path.display()))
+        }
         None => Ok(ServerConfig::default()),
     }
 }
