@@ -12,8 +12,12 @@
 //! 2. The files that hold a matching target row are found by a join of the target (limited
 //!    by the key range of the source, and by the caller's target predicate, e.g. a lookback
 //!    window) with the source keys; file statistics skip every other file.
-//! 3. Those files are rewritten without their matched rows, the source rows (minus those
-//!    flagged for deletion) are added, and one commit removes the old files and adds the new.
+//! 3. Each matched target row is compared with its source row, reading full rows only from
+//!    those files: a row whose every column is the same (NULL equal to NULL) stays where it
+//!    is, so an increment that re-sends unchanged rows rewrites nothing.
+//! 4. The files holding a changed or deleted row are rewritten without those rows, the new
+//!    and changed source rows (minus those flagged for deletion) are added, and one commit
+//!    removes the old files and adds the new.
 //!
 //! Keys match with `=`: since NULL keys are refused in the source, that is the same as a
 //! NULL-safe match. A target row outside the target predicate is never touched, even when its
@@ -58,7 +62,8 @@ pub struct MergeOutcome {
     pub version: Option<u64>,
     /// Source rows inserted as new target rows.
     pub inserted: u64,
-    /// Target rows replaced by their source row.
+    /// Target rows replaced by a different source row (identical rows are left in place and
+    /// not counted).
     pub updated: u64,
     /// Target rows deleted (matched by a source row flagged for deletion).
     pub deleted: u64,
@@ -244,49 +249,122 @@ impl MergeBuilder<'_> {
         } else {
             limits.join(" AND ")
         };
-        let matched_sql = format!(
-            "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del FROM \
-             (SELECT * FROM __target WHERE {target_filter}) t JOIN __source s ON {join_on}"
-        );
-        let matched = ctx
+        let matched_files = ctx
             .sql(&format!(
-                "SELECT file, count(*) FILTER (WHERE NOT del), count(*) FILTER (WHERE del) \
-                 FROM ({matched_sql}) GROUP BY file ORDER BY file"
+                "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
+                 (SELECT * FROM __target WHERE {target_filter}) t JOIN __source s ON {join_on} \
+                 ORDER BY file"
             ))
             .await
             .map_err(df_err)?
             .collect()
             .await
             .map_err(df_err)?;
-        let mut files: Vec<String> = Vec::new();
-        let (mut updated, mut deleted) = (0u64, 0u64);
-        for batch in &matched {
-            for row in 0..batch.num_rows() {
-                let value = |col: usize| ScalarValue::try_from_array(batch.column(col), row);
-                if let ScalarValue::Utf8(Some(f)) | ScalarValue::Utf8View(Some(f)) =
-                    value(0).map_err(df_err)?
-                {
-                    files.push(f);
-                }
-                updated += as_u64(&value(1).map_err(df_err)?);
-                deleted += as_u64(&value(2).map_err(df_err)?);
-            }
-        }
-        let kept_source = format!("SELECT * FROM __source s WHERE NOT {flag_true}");
-        let inserted = scalar_u64(&ctx, &format!("SELECT count(*) FROM ({kept_source})"))
-            .await
-            .map_err(df_err)?
-            - updated;
-        if files.is_empty() && inserted == 0 && idempotency.is_empty() {
-            return Ok(MergeOutcome::default());
-        }
+        let candidate_files = string_column(&matched_files).map_err(df_err)?;
 
-        // 3. Rewrite the matched files without their matched rows, add the source rows.
+        // 3. Compare each matched row with its source row (full rows, read only from the files
+        //    found above): an identical row is left where it is, so re-sending unchanged rows
+        //    rewrites nothing. The files to rewrite hold a changed or deleted row.
         let columns = target_schema
             .fields()
             .iter()
             .map(|f| quote(f.name()))
             .collect::<Vec<_>>();
+        let mut files: Vec<String> = Vec::new();
+        let (mut updated, mut deleted, mut unchanged) = (0u64, 0u64, 0u64);
+        if !candidate_files.is_empty() {
+            let candidates = table
+                .table_provider()
+                .with_file_paths(candidate_files)
+                .with_file_column(FILE_COLUMN)
+                .await
+                .map_err(df_err)?;
+            ctx.register_table("__candidates", candidates)
+                .map_err(df_err)?;
+            let same = columns
+                .iter()
+                .map(|c| format!("(t.{c} IS NOT DISTINCT FROM s.{c})"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let s_keys = quoted_keys
+                .iter()
+                .map(|k| format!("s.{k}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let compared = ctx
+                .sql(&format!(
+                    "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del, \
+                     ({same}) AS same, {s_keys} FROM \
+                     (SELECT * FROM __candidates WHERE {target_filter}) t JOIN __source s ON {join_on}"
+                ))
+                .await
+                .map_err(df_err)?
+                .cache()
+                .await
+                .map_err(df_err)?;
+            ctx.register_table("__compared", compared.into_view())
+                .map_err(df_err)?;
+            let counts = ctx
+                .sql(
+                    "SELECT count(*) FILTER (WHERE NOT del AND NOT same), \
+                     count(*) FILTER (WHERE del), count(*) FILTER (WHERE NOT del AND same) \
+                     FROM __compared",
+                )
+                .await
+                .map_err(df_err)?
+                .collect()
+                .await
+                .map_err(df_err)?;
+            if let Some(batch) = counts.first().filter(|b| b.num_rows() > 0) {
+                let value = |col: usize| ScalarValue::try_from_array(batch.column(col), 0);
+                updated = as_u64(&value(0).map_err(df_err)?);
+                deleted = as_u64(&value(1).map_err(df_err)?);
+                unchanged = as_u64(&value(2).map_err(df_err)?);
+            }
+            let rewrite = ctx
+                .sql("SELECT DISTINCT file FROM __compared WHERE del OR NOT same ORDER BY file")
+                .await
+                .map_err(df_err)?
+                .collect()
+                .await
+                .map_err(df_err)?;
+            files = string_column(&rewrite).map_err(df_err)?;
+        } else {
+            // No matches: register an empty comparison so the SQL below has one shape.
+            ctx.sql(&format!(
+                "CREATE VIEW __compared AS SELECT {key_list}, false AS del, false AS same \
+                 FROM __source WHERE false"
+            ))
+            .await
+            .map_err(df_err)?
+            .collect()
+            .await
+            .map_err(df_err)?;
+        }
+        // Source rows written: not flagged for deletion and not identical to their target row.
+        let kept_source = format!(
+            "SELECT s.* FROM __source s LEFT ANTI JOIN \
+             (SELECT {key_list} FROM __compared WHERE same AND NOT del) u ON {unchanged_on} \
+             WHERE NOT {flag_true}",
+            unchanged_on = quoted_keys
+                .iter()
+                .map(|k| format!("s.{k} = u.{k}"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        );
+        let inserted = scalar_u64(
+            &ctx,
+            &format!("SELECT count(*) FROM __source s WHERE NOT {flag_true}"),
+        )
+        .await
+        .map_err(df_err)?
+            - updated
+            - unchanged;
+        if files.is_empty() && inserted == 0 && idempotency.is_empty() {
+            return Ok(MergeOutcome::default());
+        }
+
+        // 4. Rewrite those files without their changed or deleted rows, add the source rows.
         let t_columns = columns
             .iter()
             .map(|c| format!("t.{c}"))
@@ -331,7 +409,7 @@ impl MergeBuilder<'_> {
             };
             let kept = format!(
                 "SELECT {t_columns} FROM (SELECT *, {touchable} AS __c360_touchable FROM __rewritten) t \
-                 LEFT ANTI JOIN (SELECT {key_list} FROM __source) s \
+                 LEFT ANTI JOIN (SELECT {key_list} FROM __compared WHERE del OR NOT same) s \
                  ON {join_on} AND t.__c360_touchable"
             );
             let mut rows = ctx
@@ -449,6 +527,23 @@ async fn key_range(
         (Some(lo), Some(hi)) => Some(format!("({k} >= {lo} AND {k} <= {hi})")),
         _ => None,
     })
+}
+
+/// The values of the first (string) column of `batches`, NULLs skipped.
+fn string_column(
+    batches: &[RecordBatch],
+) -> std::result::Result<Vec<String>, deltalake::datafusion::error::DataFusionError> {
+    let mut out = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            if let ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) =
+                ScalarValue::try_from_array(batch.column(0), row)?
+            {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The single integer a `SELECT count(*) ...` returns.

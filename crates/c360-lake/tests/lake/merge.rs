@@ -123,6 +123,51 @@ async fn updates_inserts_and_deletes_rewriting_only_touched_files() {
 }
 
 #[tokio::test]
+async fn unchanged_rows_are_left_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    create(
+        &lake,
+        vec![
+            rows(&[Some(1), Some(2), Some(3)], &["a", "b", "c"], None),
+            rows(&[Some(10), Some(11)], &["j", "k"], None),
+        ],
+    )
+    .await;
+    let before = lake.content_hash(Layer::Silver, "t").await.unwrap();
+    // Re-sending rows as they are: nothing to do, no commit.
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(&[Some(2), Some(10)], &["b", "j"], None)))
+        .await
+        .unwrap();
+    assert_eq!(out, c360_lake::MergeOutcome::default());
+    assert_eq!(lake.content_hash(Layer::Silver, "t").await.unwrap(), before);
+
+    // One unchanged row (2), one changed (3) in the same file, one unchanged in another file
+    // (10), one new (4): only the first file is rewritten, and row 2 stays once.
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(
+            &[Some(2), Some(3), Some(10), Some(4)],
+            &["b", "C", "j", "d"],
+            None,
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.inserted, out.updated, out.deleted, out.files_rewritten),
+        (1, 1, 0, 1)
+    );
+    let got = contents(&lake).await;
+    let want: Vec<(i64, String)> = [(1, "a"), (2, "b"), (3, "C"), (4, "d"), (10, "j"), (11, "k")]
+        .iter()
+        .map(|(i, n)| (*i, n.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
 async fn null_and_duplicate_keys_are_refused_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
