@@ -8,9 +8,10 @@
 //! file. Same data, same `as_of`, same seed ⇒ the same model JSON and the same scores, bit for
 //! bit; nothing reads the wall clock.
 //!
-//! **What it is not for**: reading or writing the lake (the caller registers the tables and
-//! writes the batches), deciding when to train (the model engine and the pipeline), or
-//! showing the results (the server).
+//! **What it is not for**: writing the lake's tables (the model engine writes what the
+//! [`project`] models return; this crate only keeps its model files under `_c360/`),
+//! deciding when to train (the model engine and the pipeline), or showing the results (the
+//! server).
 //!
 //! The flow and its main types:
 //! - [`Tables`] names the input tables; [`features_frame`] computes [`FEATURES`] at any date
@@ -25,6 +26,11 @@
 //! - [`score`] / [`predictions`]: features at `as_of` for customers with ≥ 5 approved
 //!   transactions, [`Prediction`]s with score, [`RiskCategory`] and top 3 drivers.
 //! - [`output`]: the Arrow batches of `churn_predictions` and `churn_model_metrics`.
+//! - In a lake: [`lake_registry`] (`<lake>/_c360/models/churn/`), [`train_and_register`]
+//!   (reuse of an identical run, the gate), [`score_latest`] (the latest promoted model; no
+//!   rows without one); [`project::rust_models`] are the model engine's `rust` models
+//!   `churn_training_data`, `churn_model_metrics` and `churn_predictions`; [`report`] writes
+//!   the model card.
 //!
 //! Why an own GBDT rather than a crate, with the measured comparison: `docs/ml.md`.
 //!
@@ -67,10 +73,13 @@ mod error;
 mod features;
 pub mod gbdt;
 mod label;
+mod lifecycle;
 pub mod metrics;
 mod model;
 pub mod output;
+pub mod project;
 mod registry;
+pub mod report;
 mod score;
 mod serde_util;
 
@@ -83,6 +92,10 @@ pub use features::{feature_names, feature_sql, features_frame, FeatureSpec, Tabl
 pub use label::{
     cutoff_of, label_sql, training_frame, training_sql, BASELINE_DAYS, HORIZON_DAYS, LABEL_COLUMN,
     MIN_HISTORY_DAYS, MIN_TRANSACTIONS,
+};
+pub use lifecycle::{
+    data_version, lake_registry, run_as_of, score_latest, train_and_register, ChurnSettings,
+    Trained, AS_OF_TABLE, FEATURES_VAR,
 };
 pub use model::{
     stratified_split, train, FeatureImportance, Metrics, TrainConfig, TrainedModel, TrainingSet,

@@ -64,6 +64,9 @@ pub enum Command {
     Ls(LsArgs),
     /// Serve the dashboard and JSON API over the lake (`[server]` in c360.toml)
     Serve(ServeArgs),
+    /// Train, score and report on the churn model (registry in <lake>/_c360/models/churn)
+    #[command(subcommand)]
+    Ml(MlCommand),
 }
 
 /// Which nodes of the project a command acts on, and the variables it renders with.
@@ -228,4 +231,34 @@ pub struct ServeArgs {
     /// Print a new random API token and its SHA-256 for `[[server.tokens]]`, and exit
     #[arg(long, conflicts_with = "bind")]
     pub new_token: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MlCommand {
+    /// Build churn_training_data at the lake's as_of and train a model; it is registered, and
+    /// promoted only if its holdout AUC-ROC passes the gate (an identical run is reused)
+    Train(MlTrainArgs),
+    /// Score customers with the latest promoted model into churn_predictions and refresh
+    /// customer_360_profile
+    Score,
+    /// Print a registered model's card (metrics, importance, calibration, scores) as markdown
+    Report(MlReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MlTrainArgs {
+    /// Train on these features only, comma-separated [default: `churn_features` of [vars],
+    /// else every feature of docs/ml.md]
+    #[arg(long, value_name = "NAMES")]
+    pub features: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MlReportArgs {
+    /// The model version N (file vN.json) [default: the latest promoted, else the latest]
+    #[arg(long, value_name = "N")]
+    pub model: Option<u32>,
+    /// Also write the card to this file
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compile(args) => commands::compile::run(&settings, args),
         Command::Ls(args) => commands::ls::run(&settings, args),
         Command::Serve(args) => commands::serve::run(&settings, &runtime, args, &settings.config),
+        Command::Ml(command) => commands::ml::run(&settings, &runtime, command),
     }
 }
 

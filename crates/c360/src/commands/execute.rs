@@ -50,7 +50,9 @@ pub fn test(settings: &Settings, runtime: &Runtime, args: TestArgs) -> anyhow::R
     execute(settings, runtime, &selection, false, Scope::Test)
 }
 
-fn execute(
+/// Compiles the project, runs the `selection` nodes of `scope` against the lake (with the
+/// churn models of `c360-ml` as the project's `rust` functions) and prints the results.
+pub(crate) fn execute(
     settings: &Settings,
     runtime: &Runtime,
     selection: &SelectionArgs,
@@ -73,7 +75,8 @@ fn execute(
             full_refresh,
             selected,
         },
-    );
+    )
+    .with_rust_models(c360_ml::project::rust_models());
     let results = runtime.block_on(runner.run())?;
     let mut failed = 0;
     for r in &results.results {

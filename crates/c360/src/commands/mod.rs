@@ -5,6 +5,7 @@ pub mod execute;
 pub mod generate;
 pub mod load;
 pub mod ls;
+pub mod ml;
 mod project;
 pub mod query;
 pub mod serve;
