@@ -2,8 +2,9 @@
 //! and by the dashboard.
 //!
 //! - `_c360.pipeline_runs`: one row per run. It is appended with status `running` when the run
-//!   starts and MERGEd (on `run_id`) into its final state when the run ends, so a run killed
-//!   in between stays visible as `running` (shown as `interrupted` once nobody holds it).
+//!   starts and replaced by its final state when the run ends (the small table is rewritten in
+//!   one commit), so a run killed in between stays visible as `running` (shown as
+//!   `interrupted` once its process is gone).
 //! - `_c360.pipeline_task_runs`: one row per planned task of a run, appended as each task
 //!   finishes (a killed run keeps the rows of the tasks it finished).
 //! - `_c360.pipeline_events`: suspensions and resumptions by `c360 schedule` and
@@ -18,7 +19,6 @@ use arrow::array::{
     Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use c360_lake::{Lake, Layer, WriteMode};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -280,18 +280,25 @@ impl History {
         self.append(RUNS_TABLE, runs_batch(run)?).await
     }
 
-    /// Replaces a run's row with its final state.
+    /// Replaces a run's row with its final state: the table is rewritten in one commit (it
+    /// holds one small row per run, and only the writer-lock holder writes it).
     pub async fn record_end(&self, run: &RunRecord) -> Result<()> {
-        if !self.lake.table_exists(Layer::Meta, RUNS_TABLE) {
-            return self.record_start(run).await;
-        }
-        let batch = runs_batch(run)?;
-        let schema = batch.schema();
-        let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter(vec![Ok(batch)]));
-        self.lake
-            .merge(Layer::Meta, RUNS_TABLE, vec!["run_id".to_string()])
-            .execute(Box::pin(stream))
+        let mut runs = self.runs(None).await?;
+        runs.retain(|r| r.run_id != run.run_id);
+        runs.push(run.clone());
+        let batches = runs.iter().map(runs_batch).collect::<Result<Vec<_>>>()?;
+        let mut writer = self
+            .lake
+            .writer(Layer::Meta, RUNS_TABLE, RUNS_SCHEMA.clone())
+            .mode(WriteMode::Overwrite)
+            .begin()
             .await?;
+        let mut sink = writer.file_sink()?;
+        for batch in batches {
+            sink.write(batch).await?;
+        }
+        writer.stage(0, sink.finish().await?);
+        writer.commit().await?;
         Ok(())
     }
 
@@ -390,7 +397,15 @@ impl History {
             }
         }
         out.sort_by(|a, b| {
-            (&a.run_id, a.started_at, &a.task).cmp(&(&b.run_id, b.started_at, &b.task))
+            let key = |t: &TaskRunRecord| {
+                (
+                    t.run_id.clone(),
+                    t.started_at.is_none(),
+                    t.started_at,
+                    t.task.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
         });
         Ok(out)
     }

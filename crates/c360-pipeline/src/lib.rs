@@ -54,7 +54,7 @@ pub use daemon::Scheduler;
 pub use error::{PipelineError, Result};
 pub use graph::TaskGraph;
 pub use history::{EventRecord, History, RunRecord, RunStatus, TaskRunRecord, TaskStatus};
-pub use lock::{WriterLock, LOCK_FD_ENV};
+pub use lock::{process_is_alive, WriterLock, LOCK_FD_ENV};
 pub use process::Launcher;
 pub use run::{Executor, RunOutcome, RunSummary, Trigger};
 pub use schedule::{Clock, CronSchedule, SystemClock};

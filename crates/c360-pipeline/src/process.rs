@@ -53,7 +53,7 @@ impl AttemptOutcome {
     }
 }
 
-const STDERR_TAIL: usize = 20;
+const TAIL_LINES: usize = 20;
 
 impl Launcher {
     fn command(&self, action: &Action, keep_fd: Option<i32>) -> Command {
@@ -129,10 +129,16 @@ impl Launcher {
         };
         let pid = child.id();
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let out = child
-            .stdout
-            .take()
-            .map(|s| tokio::spawn(forward(s, task.to_string(), self.echo, false, None)));
+        let out_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let out = child.stdout.take().map(|s| {
+            tokio::spawn(forward(
+                s,
+                task.to_string(),
+                self.echo,
+                false,
+                Some(out_tail.clone()),
+            ))
+        });
         let err = child.stderr.take().map(|s| {
             tokio::spawn(forward(
                 s,
@@ -146,8 +152,17 @@ impl Launcher {
         let (exit_code, error) = match waited {
             Ok(Ok(status)) if status.success() => (status.code().map(i64::from), None),
             Ok(Ok(status)) => {
+                // Let the readers drain the last lines before describing the failure.
+                for handle in [&out, &err].into_iter().flatten() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while !handle.is_finished() {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                    })
+                    .await;
+                }
                 let code = status.code().map(i64::from);
-                (code, Some(describe_failure(status, &tail)))
+                (code, Some(describe_failure(status, &tail, Some(&out_tail))))
             }
             Ok(Err(e)) => (None, Some(format!("waiting for the task: {e}"))),
             Err(_) => {
@@ -203,7 +218,7 @@ impl Launcher {
         });
         let result = match tokio::time::timeout(timeout, child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(()),
-            Ok(Ok(status)) => Err(describe_failure(status, &tail)),
+            Ok(Ok(status)) => Err(describe_failure(status, &tail, None)),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => {
                 kill_group(pid);
@@ -218,7 +233,8 @@ impl Launcher {
     }
 }
 
-/// Copies a child's output lines to ours (when echoing), keeping the last stderr lines.
+/// Copies a child's output lines to ours (when echoing), keeping the last stderr lines (and,
+/// from standard output, the model engine's `FAIL`/`ERROR` lines).
 async fn forward(
     stream: impl AsyncRead + Unpin,
     task: String,
@@ -235,9 +251,13 @@ async fn forward(
                 println!("[{task}] {line}");
             }
         }
-        if let Some(tail) = &tail {
+        let keep = is_stderr || {
+            let l = strip_ansi(&line);
+            l.starts_with("FAIL ") || l.starts_with("ERROR ")
+        };
+        if let (Some(tail), true) = (&tail, keep) {
             let mut tail = tail.lock().unwrap();
-            if tail.len() == STDERR_TAIL {
+            if tail.len() == TAIL_LINES {
                 tail.pop_front();
             }
             tail.push_back(line);
@@ -245,9 +265,13 @@ async fn forward(
     }
 }
 
-/// The child's own `error: ...` line if it printed one, else its last stderr line, else its
-/// exit status.
-fn describe_failure(status: std::process::ExitStatus, tail: &Mutex<VecDeque<String>>) -> String {
+/// The child's own `error: ...` line if it printed one, else the model engine's `FAIL` and
+/// `ERROR` lines on standard output, else its last stderr line, else its exit status.
+fn describe_failure(
+    status: std::process::ExitStatus,
+    tail: &Mutex<VecDeque<String>>,
+    out_tail: Option<&Mutex<VecDeque<String>>>,
+) -> String {
     let tail = tail.lock().unwrap();
     let stripped = |l: &String| strip_ansi(l).trim().to_string();
     if let Some(line) = tail
@@ -257,6 +281,18 @@ fn describe_failure(status: std::process::ExitStatus, tail: &Mutex<VecDeque<Stri
         .find(|l| l.starts_with("error:"))
     {
         return line.trim_start_matches("error:").trim().to_string();
+    }
+    if let Some(out_tail) = out_tail {
+        let failed: Vec<String> = out_tail
+            .lock()
+            .unwrap()
+            .iter()
+            .map(stripped)
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        if !failed.is_empty() {
+            return failed.join("; ");
+        }
     }
     let last = tail.iter().rev().map(stripped).find(|l| !l.is_empty());
     match (status.code(), last) {

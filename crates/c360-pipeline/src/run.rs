@@ -383,7 +383,7 @@ impl Executor {
         task: &Task,
         outcome: &AttemptOutcome,
         started_at: DateTime<Utc>,
-        bronze_before: BTreeMap<String, u64>,
+        bronze_before: BTreeMap<String, (u64, u64)>,
     ) -> Option<i64> {
         let Action::C360(words) = &task.action else {
             return None;
@@ -392,15 +392,13 @@ impl Executor {
             Some("run" | "build") => self.engine_rows(outcome.pid?, started_at).await,
             Some(cmd @ ("generate" | "simulate" | "load")) => {
                 let after = self.bronze_rows().await;
+                // `generate` replaces the tables it commits to; the others append.
                 let gained: u64 = after
                     .iter()
-                    .map(|(t, n)| {
-                        let before = bronze_before.get(t).copied().unwrap_or(0);
-                        if cmd == "generate" && before != *n {
-                            *n
-                        } else {
-                            n.saturating_sub(before)
-                        }
+                    .map(|(t, (version, rows))| match bronze_before.get(t) {
+                        Some((v, _)) if v == version => 0,
+                        Some((_, before)) if cmd != "generate" => rows.saturating_sub(*before),
+                        _ => *rows,
                     })
                     .sum();
                 Some(gained as i64)
@@ -457,10 +455,16 @@ impl Executor {
             .collect())
     }
 
-    async fn bronze_rows(&self) -> BTreeMap<String, u64> {
+    /// (version, rows) of every bronze table; empty if the logs cannot be read.
+    async fn bronze_rows(&self) -> BTreeMap<String, (u64, u64)> {
         self.bronze_tables()
             .await
-            .map(|tables| tables.into_iter().map(|(t, _, rows)| (t, rows)).collect())
+            .map(|tables| {
+                tables
+                    .into_iter()
+                    .map(|(t, v, rows)| (t, (v, rows)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

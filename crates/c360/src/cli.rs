@@ -38,6 +38,16 @@ pub struct GlobalArgs {
     /// Print only errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// How long a command that writes the lake waits for another writer to finish (e.g. 30s,
+    /// 10m) before giving up [default: 0s, fail at once naming the other writer]
+    #[arg(
+        long,
+        global = true,
+        env = "C360_LOCK_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub lock_timeout: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +77,10 @@ pub enum Command {
     /// Train, score and report on the churn model (registry in <lake>/_c360/models/churn)
     #[command(subcommand)]
     Ml(MlCommand),
+    /// Run pipelines (`[pipeline.<name>]` in c360.toml) and read their history
+    Pipeline(PipelineArgs),
+    /// Fire scheduled pipelines on their cron schedules, in the foreground, until SIGTERM/Ctrl-C
+    Schedule(ScheduleArgs),
 }
 
 /// Which nodes of the project a command acts on, and the variables it renders with.
@@ -231,6 +245,53 @@ pub struct ServeArgs {
     /// Print a new random API token and its SHA-256 for `[[server.tokens]]`, and exit
     #[arg(long, conflicts_with = "bind")]
     pub new_token: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    #[command(subcommand)]
+    pub command: PipelineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Run a pipeline now: its tasks in dependency order, then its finalizer
+    Run {
+        /// The pipeline [default: `default` of [pipeline], else the only one]
+        name: Option<String>,
+        /// Run even if `when_new_data` finds no new bronze data
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-run the tasks of the last run that did not succeed (Snowflake's RETRY LAST)
+    Retry {
+        /// The pipeline [default: `default` of [pipeline], else the only one]
+        name: Option<String>,
+    },
+    /// Every pipeline: schedule, next run, last run, suspension
+    Status,
+    /// Recent runs with their tasks: status, start, duration, rows, error
+    History {
+        /// Only this pipeline
+        name: Option<String>,
+        /// At most this many runs (the latest)
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Schedule a pipeline again after `c360 schedule` suspended it
+    Resume {
+        /// The pipeline
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Only these pipelines [default: every pipeline with a schedule]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 //! The `c360` command line: argument parsing, settings and command dispatch.
 //!
 //! This crate only wires the others together: the generator (`c360-gen`), the file loader
-//! (`c360-ingest`), the model engine (`c360-models`) and the lake (`c360-lake`). Each command is a module of [`commands`] with a
+//! (`c360-ingest`), the model engine (`c360-models`), the pipelines (`c360-pipeline`) and the lake (`c360-lake`). Each command is a module of [`commands`] with a
 //! `run(&Settings, &Runtime, Args)` function; errors become an exit code in one place,
 //! [`main`].
 //!
@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .worker_threads(settings.threads)
         .enable_all()
         .build()?;
+    let writer_lock = commands::lock::take_if_writing(&settings, &cli.command)?;
     match cli.command {
         Command::Generate(args) => commands::generate::run(&settings, &runtime, args),
         Command::Simulate(args) => commands::simulate::run(&settings, &runtime, args),
@@ -56,6 +57,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ls(args) => commands::ls::run(&settings, args),
         Command::Serve(args) => commands::serve::run(&settings, &runtime, args, &settings.config),
         Command::Ml(command) => commands::ml::run(&settings, &runtime, command),
+        Command::Pipeline(args) => {
+            commands::pipeline::run(&settings, &runtime, args, writer_lock.as_ref())
+        }
+        Command::Schedule(args) => commands::pipeline::schedule(&settings, &runtime, args),
     }
 }
 

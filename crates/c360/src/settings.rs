@@ -24,6 +24,8 @@ pub struct Settings {
     pub threads: usize,
     /// Print progress and summaries (false with `--quiet`).
     pub show_progress: bool,
+    /// How long a writing command waits for the lake's writer lock.
+    pub lock_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
             threads,
             verbose: _,
             quiet,
+            lock_timeout,
         } = global;
         let config = match config {
             Some(path) => path.clone(),
@@ -64,6 +67,11 @@ impl Settings {
             project_dir,
             threads,
             show_progress: !quiet,
+            lock_timeout: match lock_timeout {
+                Some(text) => c360_pipeline::parse_duration(text)
+                    .map_err(|e| anyhow::anyhow!("--lock-timeout: {e}"))?,
+                None => std::time::Duration::ZERO,
+            },
         })
     }
 }
@@ -105,6 +113,7 @@ mod tests {
             threads: Some(2),
             verbose: 0,
             quiet: false,
+            lock_timeout: None,
         }
     }
 

@@ -7,5 +7,6 @@ mod generate;
 mod help;
 mod interop;
 mod load;
+mod pipeline;
 mod project;
 mod query;
