@@ -3,6 +3,7 @@
 
 mod features;
 mod label;
+mod lifecycle;
 mod metrics;
 mod synth;
 mod train;

@@ -7,6 +7,7 @@ mod generate;
 mod help;
 mod interop;
 mod load;
+mod ml;
 mod pipeline;
 mod project;
 mod query;
