@@ -72,6 +72,10 @@ pub struct ServerConfig {
     /// (default 5).
     #[serde(default = "default_refresh")]
     pub refresh_seconds: u64,
+    /// Most fact-table rows held in memory per customer for the deep dive (about 50 bytes a row;
+    /// default 25,000,000; 0 turns the index off). A larger fact is scanned per request.
+    #[serde(default = "default_fact_rows")]
+    pub fact_index_max_rows: usize,
     /// Mark the session cookie `Secure` (set when a TLS proxy is in front; default false).
     #[serde(default)]
     pub secure_cookies: bool,
@@ -116,6 +120,9 @@ fn default_session_hours() -> u32 {
 fn default_refresh() -> u64 {
     5
 }
+fn default_fact_rows() -> usize {
+    25_000_000
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -123,6 +130,7 @@ impl Default for ServerConfig {
             bind: default_bind(),
             session_hours: default_session_hours(),
             refresh_seconds: default_refresh(),
+            fact_index_max_rows: default_fact_rows(),
             secure_cookies: false,
             users: Vec::new(),
             tokens: Vec::new(),

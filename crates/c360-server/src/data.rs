@@ -11,19 +11,21 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use c360_lake::datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
-use c360_lake::datafusion::arrow::datatypes::{DataType, TimeUnit};
-use c360_lake::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+
 use c360_lake::datafusion::common::{ScalarValue, TableReference};
 use c360_lake::datafusion::datasource::MemTable;
 use c360_lake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use c360_lake::{Lake, Layer};
-use serde::ser::{SerializeMap, SerializeSeq};
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
+use crate::customers::CustomerIndex;
 use crate::error::{AppError, AppResult};
+use crate::facts::{FactIndex, FactKey};
+pub use crate::frame::Frame;
 
 /// The tables the dashboard reads. Any of them may be missing; pages say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,9 +101,56 @@ pub struct Snapshot {
     versions: BTreeMap<Table, Option<u64>>,
     columns: Arc<BTreeMap<Table, Vec<String>>>,
     checked: Instant,
+    derived: Arc<Derived>,
+    facts: Arc<FactSlot>,
+}
+
+/// What is computed once per set of table versions: the customer index (at load) and the
+/// overview (on its first request).
+struct Derived {
+    customers: CustomerIndex,
+    overview: OnceCell<Arc<crate::pages::overview::Overview>>,
+}
+
+/// The current fact index, and whether one is being built.
+#[derive(Default)]
+struct FactSlot {
+    index: RwLock<Option<Arc<FactIndex>>>,
+    building: AtomicBool,
 }
 
 impl Snapshot {
+    /// The Delta versions the fact index for this snapshot must be read from.
+    fn fact_key(&self) -> FactKey {
+        (
+            self.versions.get(&Table::Transactions).copied().flatten(),
+            self.versions.get(&Table::Categories).copied().flatten(),
+        )
+    }
+
+    /// The fact table held per customer, when an index of this snapshot's versions is ready.
+    pub fn fact_index(&self) -> Option<Arc<FactIndex>> {
+        let index = self.facts.index.read().unwrap_or_else(|e| e.into_inner());
+        index
+            .as_ref()
+            .filter(|ix| ix.key() == self.fact_key())
+            .cloned()
+    }
+
+    /// Profile rows and SCD2 histories by customer id.
+    pub fn customers(&self) -> &CustomerIndex {
+        &self.derived.customers
+    }
+
+    /// The overview's data, computed on the first call for these table versions.
+    pub async fn overview(&self) -> AppResult<Arc<crate::pages::overview::Overview>> {
+        self.derived
+            .overview
+            .get_or_try_init(|| async { Ok(Arc::new(crate::pages::overview::load(self).await?)) })
+            .await
+            .cloned()
+    }
+
     /// Whether `table` exists in this snapshot.
     pub fn has(&self, table: Table) -> bool {
         self.versions.get(&table).is_some_and(|v| v.is_some())
@@ -185,15 +234,60 @@ pub struct Db {
     lake: Lake,
     current: Mutex<Option<Arc<Snapshot>>>,
     refresh: Duration,
+    facts: Arc<FactSlot>,
+    fact_max_rows: usize,
 }
 
 impl Db {
-    /// A reader of `lake` that re-checks table versions at most every `refresh`.
-    pub fn new(lake: Lake, refresh: Duration) -> Db {
+    /// A reader of `lake` that re-checks table versions at most every `refresh` and holds the
+    /// fact table per customer in memory when it has at most `fact_max_rows` rows (0: never).
+    pub fn new(lake: Lake, refresh: Duration, fact_max_rows: usize) -> Db {
         Db {
             lake,
             current: Mutex::new(None),
             refresh,
+            facts: Arc::default(),
+            fact_max_rows,
+        }
+    }
+
+    /// Makes sure a fact index of `snap`'s versions exists or is being built: the first one is
+    /// built before returning (so a fresh server answers from memory), later ones in the
+    /// background while requests scan the table.
+    async fn ensure_fact_index(&self, snap: &Arc<Snapshot>) {
+        if self.fact_max_rows == 0 || !snap.has(Table::Transactions) || snap.fact_index().is_some()
+        {
+            return;
+        }
+        if self.facts.building.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let first = self
+            .facts
+            .index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none();
+        let (slot, snap, max) = (self.facts.clone(), snap.clone(), self.fact_max_rows);
+        let job = async move {
+            let key = snap.fact_key();
+            let built = FactIndex::build(&snap.ctx, key, snap.has(Table::Categories), max).await;
+            match built {
+                Ok(Some(index)) => {
+                    *slot.index.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(index));
+                }
+                Ok(None) => {
+                    // Too large: keep scanning; remember nothing, try again on the next version.
+                    *slot.index.write().unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                Err(e) => tracing::error!("building the fact index failed: {e}"),
+            }
+            slot.building.store(false, Ordering::Release);
+        };
+        if first {
+            job.await;
+        } else {
+            tokio::spawn(job);
         }
     }
 
@@ -204,6 +298,12 @@ impl Db {
 
     /// The current snapshot, rebuilt first if a table changed since the last check.
     pub async fn snapshot(&self) -> AppResult<Arc<Snapshot>> {
+        let snap = self.current_snapshot().await?;
+        self.ensure_fact_index(&snap).await;
+        Ok(snap)
+    }
+
+    async fn current_snapshot(&self) -> AppResult<Arc<Snapshot>> {
         let mut current = self.current.lock().await;
         if let Some(snap) = current.as_ref() {
             if snap.checked.elapsed() < self.refresh {
@@ -218,12 +318,14 @@ impl Db {
                     versions,
                     columns: snap.columns.clone(),
                     checked: Instant::now(),
+                    derived: snap.derived.clone(),
+                    facts: snap.facts.clone(),
                 });
                 *current = Some(fresh.clone());
                 return Ok(fresh);
             }
         }
-        let snap = Arc::new(build_snapshot(&self.lake, versions).await?);
+        let snap = Arc::new(build_snapshot(&self.lake, versions, self.facts.clone()).await?);
         *current = Some(snap.clone());
         Ok(snap)
     }
@@ -253,6 +355,7 @@ fn table_versions(root: &Path) -> BTreeMap<Table, Option<u64>> {
 async fn build_snapshot(
     lake: &Lake,
     mut versions: BTreeMap<Table, Option<u64>>,
+    facts: Arc<FactSlot>,
 ) -> AppResult<Snapshot> {
     let config = SessionConfig::new()
         .with_target_partitions(2)
@@ -286,223 +389,28 @@ async fn build_snapshot(
             ctx.register_table(reference, Arc::new(mem))?;
         }
     }
+    let has = |t: Table| versions.get(&t).copied().flatten().is_some();
+    let empty = Vec::new();
+    let columns_of = |t: Table| -> &[String] { columns.get(&t).unwrap_or(&empty) };
+    let customers = CustomerIndex::build(
+        &ctx,
+        has(Table::Profile),
+        columns_of(Table::DimCustomer),
+        columns_of(Table::Segments),
+    )
+    .await?;
     tracing::info!(?versions, "dashboard snapshot loaded");
     Ok(Snapshot {
         ctx,
         versions,
         columns: Arc::new(columns),
         checked: Instant::now(),
+        derived: Arc::new(Derived {
+            customers,
+            overview: OnceCell::new(),
+        }),
+        facts,
     })
-}
-
-/// Query rows as JSON values: money (DECIMAL) as exact strings, dates as `YYYY-MM-DD`,
-/// timestamps as RFC 3339, integers and doubles as numbers.
-#[derive(Debug, Clone, Default)]
-pub struct Frame {
-    /// Column names, in query order.
-    pub columns: Vec<String>,
-    /// Rows, each with one value per column.
-    pub rows: Vec<Vec<Value>>,
-}
-
-impl Frame {
-    /// Converts record batches.
-    pub fn from_batches(batches: &[RecordBatch]) -> AppResult<Frame> {
-        let mut frame = Frame::default();
-        let Some(first) = batches.first() else {
-            return Ok(frame);
-        };
-        frame.columns = first
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        for batch in batches {
-            let columns = batch.columns();
-            let start = frame.rows.len();
-            frame
-                .rows
-                .extend((0..batch.num_rows()).map(|_| Vec::with_capacity(columns.len())));
-            for column in columns {
-                let values = column_values(column)?;
-                for (i, v) in values.into_iter().enumerate() {
-                    frame.rows[start + i].push(v);
-                }
-            }
-        }
-        Ok(frame)
-    }
-
-    /// The index of column `name`.
-    pub fn index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == name)
-    }
-
-    /// Value of `name` in row `row` (NULL when absent).
-    pub fn get(&self, row: usize, name: &str) -> &Value {
-        static NULL: Value = Value::Null;
-        self.index(name)
-            .and_then(|i| self.rows.get(row).and_then(|r| r.get(i)))
-            .unwrap_or(&NULL)
-    }
-
-    /// The first row as a JSON object (None when empty).
-    pub fn first_object(&self) -> Option<serde_json::Map<String, Value>> {
-        let row = self.rows.first()?;
-        Some(
-            self.columns
-                .iter()
-                .cloned()
-                .zip(row.iter().cloned())
-                .collect(),
-        )
-    }
-
-    /// Replaces names and emails with masked forms (for roles that must not see them).
-    pub fn mask_pii(&mut self) {
-        for (i, column) in self.columns.iter().enumerate() {
-            let Some(kind) = crate::mask::pii_kind(column) else {
-                continue;
-            };
-            for row in &mut self.rows {
-                if let Some(Value::String(s)) = row.get_mut(i) {
-                    *s = crate::mask::mask(kind, s);
-                }
-            }
-        }
-    }
-}
-
-/// Serialises as an array of objects with keys in column order.
-impl Serialize for Frame {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Row<'a>(&'a [String], &'a [Value]);
-        impl Serialize for Row<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(Some(self.0.len()))?;
-                for (k, v) in self.0.iter().zip(self.1) {
-                    map.serialize_entry(k, v)?;
-                }
-                map.end()
-            }
-        }
-        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
-        for row in &self.rows {
-            seq.serialize_element(&Row(&self.columns, row))?;
-        }
-        seq.end()
-    }
-}
-
-fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
-    use c360_lake::datafusion::arrow::array::AsArray;
-    use c360_lake::datafusion::arrow::datatypes as dt;
-    let n = column.len();
-    let nulls = |i: usize| column.is_null(i);
-    let out: Vec<Value> = match column.data_type() {
-        DataType::Null => vec![Value::Null; n],
-        DataType::Boolean => {
-            let a = column.as_boolean();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::Bool(a.value(i))
-                    }
-                })
-                .collect()
-        }
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Int64)?;
-            let a = cast.as_primitive::<dt::Int64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
-        }
-        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::UInt64)?;
-            let a = cast.as_primitive::<dt::UInt64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
-        }
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Float64)?;
-            let a = cast.as_primitive::<dt::Float64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        serde_json::Number::from_f64(a.value(i))
-                            .map(Value::Number)
-                            .unwrap_or(Value::Null)
-                    }
-                })
-                .collect()
-        }
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
-            let a = cast.as_string::<i32>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::String(a.value(i).to_string())
-                    }
-                })
-                .collect()
-        }
-        DataType::Timestamp(_, _) => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(
-                column,
-                &DataType::Timestamp(TimeUnit::Microsecond, None),
-            )?;
-            let a = cast.as_primitive::<dt::TimestampMicrosecondType>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        return Value::Null;
-                    }
-                    chrono::DateTime::from_timestamp_micros(a.value(i))
-                        .map(|t| {
-                            Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
-                        })
-                        .unwrap_or(Value::Null)
-                })
-                .collect()
-        }
-        // Decimals (exact), dates, lists and anything else: Arrow's display text.
-        _ => {
-            let options = FormatOptions::default();
-            let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::String(formatter.value(i).to_string())
-                    }
-                })
-                .collect()
-        }
-    };
-    Ok(out)
 }
 
 /// Positional SQL parameters: `push` binds a value and returns its placeholder (`$n`).

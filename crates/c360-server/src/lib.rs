@@ -38,9 +38,12 @@
 pub mod auth;
 pub mod campaign;
 pub mod config;
+pub mod customers;
 pub mod data;
 pub mod error;
+pub mod facts;
 pub mod format;
+pub mod frame;
 pub mod mask;
 mod pages;
 pub mod render;
@@ -81,7 +84,11 @@ impl AppState {
         let tokens = auth::token_table(&config);
         AppState {
             inner: Arc::new(Inner {
-                db: data::Db::new(lake, Duration::from_secs(config.refresh_seconds)),
+                db: data::Db::new(
+                    lake,
+                    Duration::from_secs(config.refresh_seconds),
+                    config.fact_index_max_rows,
+                ),
                 sessions: auth::Sessions::new(Duration::from_secs(
                     u64::from(config.session_hours) * 3600,
                 )),
@@ -149,11 +156,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/customers/{id}", get(pages::customer::api))
         .route(
             "/api/customers/{id}/transactions",
-            get(pages::customer::transactions_api),
+            get(pages::transactions::api),
         )
         .route(
             "/api/customers/{id}/transactions.csv",
-            get(pages::customer::transactions_export),
+            get(pages::transactions::export),
         )
         .route("/api/campaign", get(pages::campaign::api))
         .route("/api/campaign/audience.csv", get(pages::campaign::export))

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod overview;
 pub mod pipeline;
 pub mod segments;
+pub mod transactions;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -55,6 +56,12 @@ pub fn csv_response(filename: &str, frame: &Frame) -> AppResult<Response> {
         bytes,
     )
         .into_response())
+}
+
+/// `value` as a JSON response (for data shared behind an `Arc`).
+pub fn json_response<T: serde::Serialize>(value: &T) -> AppResult<Response> {
+    let body = serde_json::to_vec(value)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Masks `frame` when `who` may not see personal data.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
-use axum::{Extension, Json};
+use axum::Extension;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::Value;
@@ -80,7 +80,31 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
             last_run: None,
         },
     };
-    if snap.has(Table::Profile) {
+    // Without the profile (the last model of a build), customer_segments has every number but
+    // the churn risk.
+    let source = if snap.has(Table::Profile) {
+        Some((
+            PROFILE,
+            snap.pick_column(Table::Profile, &["profile_updated_date"]),
+        ))
+    } else if snap.has(Table::Segments) {
+        missing.push(Table::Profile.sql());
+        Some((
+            "gold.customer_segments",
+            snap.pick_column(Table::Segments, &["as_of_date"]),
+        ))
+    } else {
+        missing.push(Table::Profile.sql());
+        None
+    };
+    let has_risk = snap.has_column(Table::Profile, "churn_risk_category");
+    if let Some((src, as_of)) = source {
+        let as_of = as_of.map_or("CAST(NULL AS DATE)".to_string(), |c| format!("MAX({c})"));
+        let high_risk = if has_risk {
+            "AVG(CASE WHEN churn_risk_category = 'High' THEN 100.0 ELSE 0.0 END)"
+        } else {
+            "CAST(NULL AS DOUBLE)"
+        };
         let k = snap
             .query(
                 &format!(
@@ -89,9 +113,9 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
                             SUM(spend_last_90_days) AS spend_90d,
                             SUM(spend_prior_90_days) AS spend_prior_90d,
                             CAST(SUM(lifetime_value) / NULLIF(SUM(total_transactions), 0) AS DECIMAL(18,2)) AS avg_transaction_value,
-                            AVG(CASE WHEN churn_risk_category = 'High' THEN 100.0 ELSE 0.0 END) AS high_risk_pct,
-                            MAX(profile_updated_date) AS as_of
-                     FROM {PROFILE}"
+                            {high_risk} AS high_risk_pct,
+                            {as_of} AS as_of
+                     FROM {src}"
                 ),
                 vec![],
             )
@@ -122,28 +146,30 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
                     "SELECT customer_segment, COUNT(*) AS customers,
                             CAST(AVG(lifetime_value) AS DECIMAL(18,2)) AS avg_ltv,
                             SUM(lifetime_value) AS total_ltv
-                     FROM {PROFILE} GROUP BY customer_segment ORDER BY customers DESC, customer_segment"
+                     FROM {src} GROUP BY customer_segment ORDER BY customers DESC, customer_segment"
                 ),
                 vec![],
             )
             .await?;
-        out.churn_risk = snap
-            .query(
-                &format!(
-                    "SELECT COALESCE(churn_risk_category, 'Not Scored') AS churn_risk_category, COUNT(*) AS customers
-                     FROM {PROFILE} GROUP BY 1
-                     ORDER BY CASE churn_risk_category WHEN 'High' THEN 1 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 3 ELSE 4 END"
-                ),
-                vec![],
-            )
-            .await?;
+        if has_risk {
+            out.churn_risk = snap
+                .query(
+                    &format!(
+                        "SELECT COALESCE(churn_risk_category, 'Not Scored') AS churn_risk_category, COUNT(*) AS customers
+                         FROM {PROFILE} GROUP BY 1
+                         ORDER BY CASE churn_risk_category WHEN 'High' THEN 1 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 3 ELSE 4 END"
+                    ),
+                    vec![],
+                )
+                .await?;
+        }
         let month = snap.pick_column(Table::MonthlySpend, &["month_start", "month"]);
         if let Some(month) = month {
             out.monthly_spend = snap
                 .query(
                     &format!(
                         "SELECT m.{month} AS month, p.customer_segment, SUM(m.monthly_spend) AS spend
-                         FROM gold.metric_mom_spend_change m JOIN {PROFILE} p ON m.customer_id = p.customer_id
+                         FROM gold.metric_mom_spend_change m JOIN {src} p ON m.customer_id = p.customer_id
                          GROUP BY 1, 2 ORDER BY 1, 2"
                     ),
                     vec![],
@@ -152,8 +178,6 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
         } else {
             missing.push(Table::MonthlySpend.sql());
         }
-    } else {
-        missing.push(Table::Profile.sql());
     }
     if snap.has(Table::RunHistory) {
         let run = snap
@@ -174,10 +198,11 @@ pub async fn load(snap: &Snapshot) -> AppResult<Overview> {
 pub async fn api(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> AppResult<Json<Overview>> {
+) -> AppResult<axum::response::Response> {
     Args::parse(raw.as_deref(), &[])?;
     let snap = state.db().snapshot().await?;
-    Ok(Json(load(&snap).await?))
+    let data = snap.overview().await?;
+    crate::pages::json_response(&*data)
 }
 
 #[derive(Serialize)]
@@ -205,7 +230,7 @@ pub async fn page(
 ) -> Result<Html<String>, Page> {
     Args::parse(raw.as_deref(), &[])?;
     let snap = state.db().snapshot().await?;
-    let data = load(&snap).await?;
+    let data = snap.overview().await?;
     let money = |v: &Value| match v {
         Value::Null => "—".to_string(),
         v => crate::format::cell("total_ltv", v),

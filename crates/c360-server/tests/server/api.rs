@@ -66,7 +66,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
@@ -83,7 +83,7 @@ async fn send(app: &Router, req: Request<Body>) -> Reply {
     }
 }
 
-async fn get(app: &Router, path: &str, token: Option<&str>) -> Reply {
+pub async fn get(app: &Router, path: &str, token: Option<&str>) -> Reply {
     let mut req = Request::get(path);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -91,7 +91,7 @@ async fn get(app: &Router, path: &str, token: Option<&str>) -> Reply {
     send(app, req.body(Body::empty()).unwrap()).await
 }
 
-async fn ok_json(app: &Router, path: &str, token: &str) -> Value {
+pub async fn ok_json(app: &Router, path: &str, token: &str) -> Value {
     let r = get(app, path, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
     r.json()

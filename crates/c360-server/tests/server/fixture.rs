@@ -37,45 +37,45 @@ fn days(d: NaiveDate) -> i32 {
 }
 
 #[derive(Default)]
-struct Cols {
+pub struct Cols {
     fields: Vec<Field>,
     arrays: Vec<ArrayRef>,
 }
 
 impl Cols {
-    fn add(mut self, name: &str, ty: DataType, a: ArrayRef) -> Self {
+    pub fn add(mut self, name: &str, ty: DataType, a: ArrayRef) -> Self {
         self.fields.push(Field::new(name, ty, true));
         self.arrays.push(a);
         self
     }
-    fn text<S: AsRef<str>>(self, name: &str, v: Vec<Option<S>>) -> Self {
+    pub fn text<S: AsRef<str>>(self, name: &str, v: Vec<Option<S>>) -> Self {
         let a = StringArray::from_iter(v.iter().map(|s| s.as_ref().map(|s| s.as_ref())));
         self.add(name, DataType::Utf8, Arc::new(a))
     }
-    fn int32(self, name: &str, v: Vec<Option<i32>>) -> Self {
+    pub fn int32(self, name: &str, v: Vec<Option<i32>>) -> Self {
         self.add(name, DataType::Int32, Arc::new(Int32Array::from(v)))
     }
-    fn int64(self, name: &str, v: Vec<Option<i64>>) -> Self {
+    pub fn int64(self, name: &str, v: Vec<Option<i64>>) -> Self {
         self.add(name, DataType::Int64, Arc::new(Int64Array::from(v)))
     }
-    fn float(self, name: &str, v: Vec<Option<f64>>) -> Self {
+    pub fn float(self, name: &str, v: Vec<Option<f64>>) -> Self {
         self.add(name, DataType::Float64, Arc::new(Float64Array::from(v)))
     }
-    fn boolean(self, name: &str, v: Vec<Option<bool>>) -> Self {
+    pub fn boolean(self, name: &str, v: Vec<Option<bool>>) -> Self {
         self.add(name, DataType::Boolean, Arc::new(BooleanArray::from(v)))
     }
     /// Money in cents as DECIMAL(p, 2).
-    fn money(self, name: &str, precision: u8, cents: Vec<Option<i128>>) -> Self {
+    pub fn money(self, name: &str, precision: u8, cents: Vec<Option<i128>>) -> Self {
         let a = Decimal128Array::from(cents)
             .with_precision_and_scale(precision, 2)
             .unwrap();
         self.add(name, DataType::Decimal128(precision, 2), Arc::new(a))
     }
-    fn date(self, name: &str, v: Vec<Option<NaiveDate>>) -> Self {
+    pub fn date(self, name: &str, v: Vec<Option<NaiveDate>>) -> Self {
         let a = Date32Array::from(v.into_iter().map(|d| d.map(days)).collect::<Vec<_>>());
         self.add(name, DataType::Date32, Arc::new(a))
     }
-    fn ts(self, name: &str, micros: Vec<Option<i64>>, tz: bool) -> Self {
+    pub fn ts(self, name: &str, micros: Vec<Option<i64>>, tz: bool) -> Self {
         let mut a = TimestampMicrosecondArray::from(micros);
         let ty = if tz {
             a = a.with_timezone("UTC");
@@ -85,12 +85,12 @@ impl Cols {
         };
         self.add(name, ty, Arc::new(a))
     }
-    fn batch(self) -> RecordBatch {
+    pub fn batch(self) -> RecordBatch {
         RecordBatch::try_new(Arc::new(Schema::new(self.fields)), self.arrays).unwrap()
     }
 }
 
-async fn write(lake: &Lake, layer: Layer, name: &str, batch: RecordBatch) {
+pub async fn write(lake: &Lake, layer: Layer, name: &str, batch: RecordBatch) {
     let mut writer = lake
         .writer(layer, name, batch.schema())
         .mode(WriteMode::Overwrite)
@@ -451,7 +451,7 @@ pub fn jane_transactions() -> Vec<(i64, i32, i128, &'static str)> {
     out
 }
 
-fn transactions(cs: &[Customer]) -> RecordBatch {
+pub fn transactions(cs: &[Customer]) -> RecordBatch {
     let as_of = as_of();
     let mut rows: Vec<(String, String, NaiveDate, i32, i128, &str, &str)> = Vec::new();
     for (i, c) in cs.iter().enumerate().take(60) {
