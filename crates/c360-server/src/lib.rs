@@ -36,6 +36,7 @@
 //! ```
 
 pub mod auth;
+pub mod bootstrap;
 pub mod campaign;
 pub mod config;
 pub mod customers;
@@ -200,13 +201,30 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     response
 }
 
-/// Binds `config.bind` and serves the dashboard over `lake` until Ctrl-C.
-pub async fn serve(config: ServerConfig, lake: Lake, project_dir: PathBuf) -> anyhow::Result<()> {
+/// Binds `config.bind` and serves the dashboard over `lake` until Ctrl-C. Without users in
+/// `config`, the generated admin of [`bootstrap::first_admin`] signs in (its password printed on
+/// the first start only).
+pub async fn serve(
+    mut config: ServerConfig,
+    lake: Lake,
+    project_dir: PathBuf,
+) -> anyhow::Result<()> {
     config.validate()?;
-    if config.users.is_empty() && config.tokens.is_empty() {
-        tracing::warn!(
-            "[server] has no users and no tokens: nobody can sign in (see docs/dashboard.md)"
-        );
+    match bootstrap::first_admin(&mut config, &lake.meta_dir())? {
+        bootstrap::FirstAdmin::Created { password, path } => eprintln!(
+            "No [server] users in c360.toml: created user '{}' with password\n\n    {password}\n\n\
+             (shown only now; only its argon2 hash is kept, in {}; delete that file for a new \
+             password, or list users in c360.toml: see docs/dashboard.md)",
+            bootstrap::ADMIN_NAME,
+            path.display()
+        ),
+        bootstrap::FirstAdmin::Loaded(path) => eprintln!(
+            "Sign in as '{}' with the password printed on the first start (hash in {}; delete \
+             it for a new password)",
+            bootstrap::ADMIN_NAME,
+            path.display()
+        ),
+        bootstrap::FirstAdmin::Configured => {}
     }
     let bind = config.bind;
     let listener = tokio::net::TcpListener::bind(bind)
