@@ -458,7 +458,7 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
             ))
         }
     };
-    if !seconds.is_finite() || seconds < 0.0 || seconds > 366.0 * 86_400.0 {
+    if !(0.0..=366.0 * 86_400.0).contains(&seconds) {
         return Err(format!("'{text}' is out of range"));
     }
     Ok(Duration::from_secs_f64(seconds))

@@ -232,6 +232,26 @@ mod sys {
     }
 }
 
+/// Whether the process `pid` still exists (a run whose row says `running` but whose process
+/// is gone was interrupted).
+pub fn process_is_alive(pid: i64) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        pid > 0
+            && (unsafe { libc::kill(pid, 0) } == 0
+                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,25 +282,5 @@ mod tests {
         std::thread::sleep(Duration::from_millis(300));
         drop(first);
         waiter.join().unwrap().unwrap();
-    }
-}
-
-/// Whether the process `pid` still exists (a run whose row says `running` but whose process
-/// is gone was interrupted).
-pub fn process_is_alive(pid: i64) -> bool {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return false;
-        };
-        // SAFETY: signal 0 only checks that the process exists.
-        pid > 0
-            && (unsafe { libc::kill(pid, 0) } == 0
-                || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
     }
 }
