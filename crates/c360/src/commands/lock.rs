@@ -33,8 +33,6 @@ fn writes_lake(command: &Command) -> bool {
         | Command::Ls(_)
         | Command::Serve(_)
         | Command::Schedule(_) => false,
-        Command::Ml(MlCommand::Train(_) | MlCommand::Score) => true,
-        Command::Ml(MlCommand::Report(_)) => false,
     }
 }
 
