@@ -172,7 +172,11 @@ async fn incremental_runs_equal_a_full_refresh() {
     let incremental = hashes(&lake).await;
     assert_eq!(incremental[0].1, 3, "a, c, d");
     let ephemeral = second.get("model.positive_events").unwrap();
-    assert!(ephemeral.message.contains("inlined"), "{}", ephemeral.message);
+    assert!(
+        ephemeral.message.contains("inlined"),
+        "{}",
+        ephemeral.message
+    );
     assert_eq!(incremental[4].1, 1);
     assert_eq!(incremental[1].1, 7, "every event once");
 

@@ -15,7 +15,7 @@ const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../project");
 /// The date every generated history ends on (the generator's default `--end-date`).
 const END_DATE: &str = "2025-11-14";
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -32,14 +32,14 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A copy of the project (its `target/` is written per run) with the lake beside it.
-struct Setup {
+pub(crate) struct Setup {
     _tmp: tempfile::TempDir,
-    project: PathBuf,
-    lake: PathBuf,
+    pub(crate) project: PathBuf,
+    pub(crate) lake: PathBuf,
 }
 
 impl Setup {
-    fn new() -> Setup {
+    pub(crate) fn new() -> Setup {
         let tmp = tempfile::tempdir().unwrap();
         let project = tmp.path().join("project");
         copy_dir(Path::new(PROJECT), &project);
@@ -51,7 +51,7 @@ impl Setup {
         }
     }
 
-    fn c360(&self) -> Command {
+    pub(crate) fn c360(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config")
             .arg(self.project.join("c360.toml"))
@@ -64,7 +64,7 @@ impl Setup {
     }
 
     /// `c360 build`, insisting that every model succeeds and every data test passes.
-    fn build(&self) {
+    pub(crate) fn build(&self) {
         let out = ok(self.c360().arg("build"));
         let results: serde_json::Value = serde_json::from_slice(
             &std::fs::read(self.project.join("target/run_results.json")).unwrap(),
@@ -84,12 +84,17 @@ impl Setup {
         }
     }
 
-    fn column(&self, layer: Layer, table: &str, column: &str) -> Vec<Option<String>> {
+    pub(crate) fn column(&self, layer: Layer, table: &str, column: &str) -> Vec<Option<String>> {
         strings(&read(&self.lake, layer, table), column)
     }
 
     /// Columns of a table as rows of strings (NULL as None).
-    fn rows(&self, layer: Layer, table: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    pub(crate) fn rows(
+        &self,
+        layer: Layer,
+        table: &str,
+        columns: &[&str],
+    ) -> Vec<Vec<Option<String>>> {
         let batches = read(&self.lake, layer, table);
         let cols: Vec<Vec<Option<String>>> = columns.iter().map(|c| strings(&batches, c)).collect();
         (0..cols[0].len())
@@ -98,7 +103,7 @@ impl Setup {
     }
 
     /// One row of a query as JSON.
-    fn query_one(&self, sql: &str) -> serde_json::Value {
+    pub(crate) fn query_one(&self, sql: &str) -> serde_json::Value {
         let out = ok(self.c360().args(["query", "--format", "json", sql]));
         let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         assert_eq!(rows.as_array().unwrap().len(), 1, "{sql}");

@@ -5,6 +5,7 @@ mod crash;
 mod customer360;
 mod generate;
 mod help;
+mod incremental;
 mod interop;
 mod load;
 mod ml;

@@ -1,21 +1,84 @@
+{{ config(materialized='incremental', unique_key='transaction_id') }}
 -- int_transactions: one row per transaction_id (non-missing): the latest bronze copy,
 -- normalised, with how many bronze copies it had and why it is quarantined (NULL = valid).
--- stg_transactions and quarantine_transactions are filters of this table.
+-- stg_transactions and quarantine_transactions are built from this table.
 --
--- Written as a full rebuild from bronze. It is shaped to become an incremental MERGE on
--- transaction_id (docs/models.md): every column needed to re-rank a transaction's copies
--- (ingested_at and the raw values of the tiebreak) and to re-validate it is kept.
-with bronze_transactions as (
-    select * from {{ source('bronze', 'transactions') }}
+-- Incremental (docs/models.md § Incremental runs): a run reads only the bronze rows that
+-- arrived since the last one (stream), re-decides the ids they carry against the stored latest
+-- copy, retries stored unknown_customer rows whose customer now exists, and MERGEs the result
+-- on transaction_id. A full build decides every id from the whole of bronze; both give the
+-- same table, because every column a decision needs (the raw values of the tiebreak, the copy
+-- count) is stored.
+with arrived as (
+    -- every bronze row on a full build; the rows bronze gained since this model's last commit
+    -- on an incremental run
+    select * from {{ stream('bronze', 'transactions') }}
 ),
 
 identified as (
     -- SPEC §3 missing_id: a NULL or blank transaction_id is no transaction; such rows go to
     -- quarantine_transactions one by one and never reach this table
-    select * from bronze_transactions
+    select
+        transaction_id, customer_id, transaction_date, transaction_amount, merchant_name,
+        merchant_category, channel, status, ingested_at, source
+    from arrived
     where not {{ is_blank('transaction_id') }}
 ),
 
+{% if is_incremental() -%}
+stored_copies as (
+    -- the stored latest copy of every id that arrived again, as it arrived, with the copies
+    -- counted so far
+    select
+        transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
+        raw_merchant_name as merchant_name, raw_merchant_category as merchant_category,
+        raw_channel as channel, raw_status as status, ingested_at, source, copies
+    from {{ this }}
+    where transaction_id in (select transaction_id from identified)
+),
+
+retried as (
+    -- SPEC §3: unknown_customer rows are retried on every run; only those whose customer
+    -- exists now can change (customers never leave stg_customers)
+    select
+        transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
+        raw_merchant_name as merchant_name, raw_merchant_category as merchant_category,
+        raw_channel as channel, raw_status as status, ingested_at, source, copies
+    from {{ this }}
+    where quarantine_reason = 'unknown_customer'
+        and customer_id in (select customer_id from {{ ref('stg_customers') }})
+        and transaction_id not in (select transaction_id from identified)
+),
+
+candidate_copies as (
+    select *, cast(1 as bigint) as copies from identified
+    union all
+    select * from stored_copies
+    union all
+    select * from retried
+),
+
+copy_totals as (
+    -- SPEC §3 conservation: the stored count plus the copies that arrived
+    select transaction_id, cast(sum(copies) as bigint) as copies
+    from candidate_copies
+    group by transaction_id
+),
+
+ranked_copies as (
+    select
+        c.* exclude (copies),
+        t.copies,
+        {{ latest_copy_rank('c') }} as copy_rank
+    from candidate_copies as c
+    inner join copy_totals as t on c.transaction_id = t.transaction_id
+),
+
+latest_copy as (
+    select * exclude (copy_rank) from ranked_copies
+    where copy_rank = 1
+),
+{%- else -%}
 copy_counts as (
     -- SPEC §3 conservation: every copy of an id is counted; all but the surviving one are
     -- duplicates. Only ids with more than one copy (~0.2%) need ranking.
@@ -37,22 +100,7 @@ ranked_copies as (
     select
         i.*,
         d.copies,
-        -- SPEC §3 dedupe first: the latest ingested_at is *the* row of the transaction.
-        -- Bronze has no row-order column, so ties fall to the row's other columns, each
-        -- descending (docs/models.md). NULL ingested_at counts as the oldest.
-        row_number() over (
-            partition by i.transaction_id
-            order by
-                i.ingested_at desc nulls last,
-                i.source desc nulls last,
-                i.transaction_date desc nulls last,
-                i.customer_id desc nulls last,
-                i.transaction_amount desc nulls last,
-                i.merchant_name desc nulls last,
-                i.merchant_category desc nulls last,
-                i.channel desc nulls last,
-                i.status desc nulls last
-        ) as copy_rank
+        {{ latest_copy_rank('i') }} as copy_rank
     from copy_counts as d
     inner join identified as i on i.transaction_id = d.transaction_id
 ),
@@ -63,6 +111,7 @@ latest_copy as (
     select * exclude (copy_rank) from ranked_copies
     where copy_rank = 1
 ),
+{%- endif %}
 
 normalised as (
     select

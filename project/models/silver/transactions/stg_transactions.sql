@@ -1,14 +1,55 @@
+{{ config(
+    materialized='incremental',
+    unique_key='transaction_id',
+    delete_flag_column='is_deleted'
+) }}
 -- stg_transactions (SPEC §3): one row per valid transaction_id — the surviving copy of every
 -- transaction whose latest copy passed validation (an earlier valid copy never resurrects a
 -- quarantined transaction).
+--
+-- Incremental (docs/models.md § Incremental runs): the ids whose decision in int_transactions
+-- may have changed since this model's last commit are the ids of the bronze rows that arrived
+-- since (its own stream offset) and the valid transactions of customers that gained records
+-- since and are not here yet (unknown_customer rows that were retried). Their current
+-- int_transactions rows are merged; an id no longer valid is deleted (a later bad correction
+-- removes the row it corrects).
 with int_transactions as (
     select * from {{ ref('int_transactions') }}
 ),
 
-survivors as (
-    select * from int_transactions
+{% if is_incremental() -%}
+arrived_ids as (
+    select transaction_id from {{ stream('bronze', 'transactions') }}
+    where not {{ is_blank('transaction_id') }}
+),
+
+retried_ids as (
+    -- SPEC §3: unknown_customer rows flow into silver once their customer exists
+    select i.transaction_id
+    from int_transactions as i
+    left anti join {{ this }} as t on i.transaction_id = t.transaction_id
+    where i.quarantine_reason is null
+        and i.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
+),
+
+touched_ids as (
+    select transaction_id from arrived_ids
+    union
+    select transaction_id from retried_ids
+),
+
+decided as (
+    select i.*, i.quarantine_reason is not null as is_deleted
+    from int_transactions as i
+    inner join touched_ids as t on i.transaction_id = t.transaction_id
+)
+{%- else -%}
+decided as (
+    select *, false as is_deleted
+    from int_transactions
     where quarantine_reason is null
 )
+{%- endif %}
 
 select
     transaction_id,
@@ -21,5 +62,6 @@ select
     channel,
     status,
     ingested_at,
-    source
-from survivors
+    source,
+    is_deleted
+from decided
