@@ -1,8 +1,26 @@
 //! Trains the candidate crates on the dumped churn training set (same rows, same holdout as
 //! c360-ml's own model) and prints holdout AUC, fit and predict time, and whether two fits give
-//! bit-identical predictions. Usage: `compare FILE.csv` (from `churn_bench --dump`).
+//! bit-identical predictions. Usage: `compare FILE.csv` (from `churn_bench --dump`, or
+//! `gold.churn_training_data` exported with `c360 query --format csv`).
 
 use std::time::Instant;
+
+/// c360-ml's booster, the very file the crate compiles.
+#[path = "../../../src/gbdt.rs"]
+#[allow(dead_code)]
+mod gbdt_own;
+#[path = "../../../src/serde_util.rs"]
+#[allow(dead_code)]
+mod serde_util;
+
+/// The two errors `gbdt.rs` uses, standing in for c360-ml's `MlError`.
+#[derive(Debug)]
+#[allow(dead_code)]
+enum MlError {
+    InvalidParameter { name: &'static str, reason: String },
+    InsufficientData(String),
+}
+type Result<T, E = MlError> = std::result::Result<T, E>;
 
 struct Data {
     x_train: Vec<Vec<f64>>,
@@ -11,25 +29,51 @@ struct Data {
     y_test: Vec<f64>,
 }
 
+/// Reads either `churn_bench --dump` output (features…, label, holdout flag) or
+/// `gold.churn_training_data` exported with `c360 query --format csv` (features…, `churned`),
+/// whose holdout is drawn here exactly as c360-ml draws it (stratified 20 %, SplitMix64 seed
+/// 42, see `stratified_split` in src/model.rs).
 fn load(path: &str) -> Data {
     let text = std::fs::read_to_string(path).expect("read the CSV");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let n_features = header.len() - 2;
-    let mut d = Data {
-        x_train: vec![],
-        y_train: vec![],
-        x_test: vec![],
-        y_test: vec![],
+    let exported = header.last() == Some(&"churned");
+    let n_features = if exported { header.len() - 1 } else { header.len() - 2 };
+    let parse_label = |v: &str| match v {
+        "true" | "1" => 1.0,
+        "false" | "0" => 0.0,
+        other => panic!("label {other}"),
     };
+    let mut rows = Vec::new();
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         let x: Vec<f64> = f[..n_features]
             .iter()
             .map(|v| v.parse().unwrap_or(f64::NAN))
             .collect();
-        let y: f64 = f[n_features].parse().unwrap();
-        if f[n_features + 1] == "1" {
+        let y = parse_label(f[n_features]);
+        let holdout = !exported && f[n_features + 1] == "1";
+        rows.push((x, y, holdout));
+    }
+    if exported {
+        let mut rng = gbdt_own::SplitMix64::new(42);
+        for class in [1.0, 0.0] {
+            let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].1 == class).collect();
+            rng.shuffle(&mut idx);
+            let n_test = (idx.len() as f64 * 0.2).round() as usize;
+            for &i in &idx[..n_test] {
+                rows[i].2 = true;
+            }
+        }
+    }
+    let mut d = Data {
+        x_train: vec![],
+        y_train: vec![],
+        x_test: vec![],
+        y_test: vec![],
+    };
+    for (x, y, holdout) in rows {
+        if holdout {
             d.x_test.push(x);
             d.y_test.push(y);
         } else {
@@ -97,6 +141,36 @@ fn main() {
     );
     println!("| candidate | AUC | fit | predict | deterministic |");
     println!("| --- | --- | --- | --- | --- |");
+
+    // c360-ml's own booster with its default parameters.
+    report(
+        "c360-ml gbdt (own: 200 trees, lr 0.05, depth 4)",
+        &d,
+        &|| {
+            let rows: Vec<f64> = d.x_train.iter().flatten().copied().collect();
+            let x = gbdt_own::Matrix::new(d.x_train.len(), d.x_train[0].len(), rows).unwrap();
+            let b =
+                gbdt_own::Booster::fit(&x, &d.y_train, &gbdt_own::GbdtParams::default()).unwrap();
+            Box::new(move |rows: &[Vec<f64>]| rows.iter().map(|r| b.predict_proba(r)).collect())
+        },
+    );
+    for (trees, depth) in [(300, 5)] {
+        report(
+            &format!("c360-ml gbdt (own: {trees} trees, lr 0.05, depth {depth})"),
+            &d,
+            &|| {
+                let rows: Vec<f64> = d.x_train.iter().flatten().copied().collect();
+                let x = gbdt_own::Matrix::new(d.x_train.len(), d.x_train[0].len(), rows).unwrap();
+                let params = gbdt_own::GbdtParams {
+                    n_trees: trees,
+                    max_depth: depth,
+                    ..Default::default()
+                };
+                let b = gbdt_own::Booster::fit(&x, &d.y_train, &params).unwrap();
+                Box::new(move |rows: &[Vec<f64>]| rows.iter().map(|r| b.predict_proba(r)).collect())
+            },
+        );
+    }
 
     // forust-ml: histogram GBDT, XGBoost-like parameters, single-threaded.
     for (trees, depth) in [(200, 4), (300, 5)] {
