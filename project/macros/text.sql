@@ -28,20 +28,27 @@ regexp_replace(lower({{ expr }}), '\s', '', 'g')
 {%- endmacro %}
 
 {#- SPEC §3: channel normalised to {Online, In-Store, Mobile}; anything else is NULL
-    (and the row is quarantined as bad_channel). -#}
+    (and the row is quarantined as bad_channel). A value already spelled right (almost all of
+    them) skips the fold. -#}
 {% macro normalise_channel(expr) -%}
-case {{ fold(expr) }}
-        when 'online' then 'Online'
-        when 'in-store' then 'In-Store'
-        when 'mobile' then 'Mobile'
+case
+        when {{ expr }} in ('Online', 'In-Store', 'Mobile') then {{ expr }}
+        else case {{ fold(expr) }}
+            when 'online' then 'Online'
+            when 'in-store' then 'In-Store'
+            when 'mobile' then 'Mobile'
+        end
     end
 {%- endmacro %}
 
 {#- SPEC §3: status normalised to {approved, declined}; anything else is NULL
     (and the row is quarantined as bad_status). -#}
 {% macro normalise_status(expr) -%}
-case {{ fold(expr) }}
-        when 'approved' then 'approved'
-        when 'declined' then 'declined'
+case
+        when {{ expr }} in ('approved', 'declined') then {{ expr }}
+        else case {{ fold(expr) }}
+            when 'approved' then 'approved'
+            when 'declined' then 'declined'
+        end
     end
 {%- endmacro %}

@@ -71,6 +71,7 @@ pub use deltalake::datafusion;
 pub use catalog::TableInfo;
 pub use error::{LakeError, Result};
 pub use merge::{MergeBuilder, MergeOutcome};
+pub use session::session_context;
 pub use stream::Changes;
 pub use write::{FileSink, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome};
 

@@ -197,7 +197,7 @@ impl MergeBuilder<'_> {
             });
         }
 
-        let ctx = SessionContext::new();
+        let ctx = crate::session_context();
         table
             .update_datafusion_session(&ctx.state())
             .map_err(|e| LakeError::delta(layer, &name, e))?;

@@ -166,6 +166,17 @@ impl Lake {
     }
 }
 
+/// A DataFusion session tuned for lake tables: Parquet filters are evaluated while decoding
+/// (late materialisation: a selective filter, or a join's dynamic filter, decodes the other
+/// columns only for the rows that pass), cheapest filters first.
+pub fn session_context() -> SessionContext {
+    let mut config = deltalake::datafusion::prelude::SessionConfig::new();
+    let options = config.options_mut();
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    SessionContext::new_with_config(config)
+}
+
 /// Creates the `bronze`, `silver` and `gold` schemas in the default catalog when missing.
 fn ensure_schemas(ctx: &SessionContext) -> Result<()> {
     let catalog = ctx.catalog(DEFAULT_CATALOG).ok_or_else(|| {

@@ -169,7 +169,8 @@ async fn write(
             }
             None => sql.to_string(),
         };
-        let streams = ctx.sql(&sql).await?.execute_stream_partitioned().await?;
+        let frame = ctx.sql(&sql).await?;
+        let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
         let out = lake
             .write_partitions(layer, &name, WriteMode::Overwrite, streams, offsets)
             .await?;

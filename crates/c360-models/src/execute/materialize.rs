@@ -148,7 +148,8 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         }
         Materialization::Table => {
             let (layer, name) = target(node)?;
-            let streams = ctx.sql(sql()?).await?.execute_stream_partitioned().await?;
+            let frame = ctx.sql(sql()?).await?;
+            let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
             let out = lake
                 .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
                 .await?;
@@ -182,7 +183,7 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
                 .build(input)
                 .await
                 .map_err(|e| Failure::Other(format!("Rust model {function}: {e}")))?;
-            let streams = frame.execute_stream_partitioned().await?;
+            let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
             let out = lake
                 .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
                 .await?;

@@ -23,6 +23,7 @@
 //! - `stream('src','t')` in incremental/append models: the rows the source gained since the
 //!   offset stored in this model's table, offsets committed with the model's rows.
 //! - `rust`: a registered [`RustModel`] returns a `DataFrame`, written as a table.
+//! - `cluster_by` ([`layout`]): each output partition sorted by those columns before encoding.
 //!
 //! Seeds are read with DataFusion's CSV reader and overwrite `<seed layer>.<name>`. Tests count
 //! the rows their query returns and apply [`TestSettings::status`](crate::TestSettings::status);
@@ -36,6 +37,7 @@
 
 mod history;
 mod incremental;
+mod layout;
 mod materialize;
 mod results;
 mod run;

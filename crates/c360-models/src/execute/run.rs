@@ -89,7 +89,7 @@ impl Runner {
         let target = self.target_dir();
         write_file(&target.join("manifest.json"), &self.manifest.to_json())?;
 
-        let ctx = SessionContext::new();
+        let ctx = c360_lake::session_context();
         self.lake.register_all(&ctx).await?;
 
         let mut scheduler = self
