@@ -38,7 +38,11 @@ fn load(path: &str) -> Data {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     let exported = header.last() == Some(&"churned");
-    let n_features = if exported { header.len() - 1 } else { header.len() - 2 };
+    let n_features = if exported {
+        header.len() - 1
+    } else {
+        header.len() - 2
+    };
     let parse_label = |v: &str| match v {
         "true" | "1" => 1.0,
         "false" | "0" => 0.0,
