@@ -143,6 +143,22 @@ impl CustomerIndex {
         Ok(Some(Frame::from_batches(&[p.batch.slice(start, 1)])?))
     }
 
+    /// The value of profile column `column` for customer `id` (`None`: no such customer or
+    /// column).
+    pub fn profile_value(&self, id: &str, column: &str) -> AppResult<Option<serde_json::Value>> {
+        let Some(p) = &self.profile else {
+            return Ok(None);
+        };
+        let (Some((start, _)), Ok(i)) = (p.rows(id), p.batch.schema().index_of(column)) else {
+            return Ok(None);
+        };
+        let one = p.batch.slice(start, 1).project(&[i])?;
+        Ok(Frame::from_batches(&[one])?
+            .rows
+            .first()
+            .and_then(|r| r.first().cloned()))
+    }
+
     /// Customer `id`'s SCD2 versions, oldest first (without the id column); `None` without
     /// `gold.dim_customer`.
     pub fn history(&self, id: &str) -> AppResult<Option<Frame>> {

@@ -110,6 +110,7 @@ pub struct Snapshot {
 struct Derived {
     customers: CustomerIndex,
     overview: OnceCell<Arc<crate::pages::overview::Overview>>,
+    category_names: OnceCell<Arc<Vec<String>>>,
 }
 
 /// The current fact index, and whether one is being built.
@@ -140,6 +141,33 @@ impl Snapshot {
     /// Profile rows and SCD2 histories by customer id.
     pub fn customers(&self) -> &CustomerIndex {
         &self.derived.customers
+    }
+
+    /// The merchant category names (from `gold.dim_merchant_category`; empty without it),
+    /// read on the first call for these table versions.
+    pub async fn category_names(&self) -> AppResult<Arc<Vec<String>>> {
+        self.derived
+            .category_names
+            .get_or_try_init(|| async {
+                if !self.has(Table::Categories) {
+                    return Ok(Arc::new(Vec::new()));
+                }
+                let f = self
+                    .query(
+                        "SELECT DISTINCT category_name FROM gold.dim_merchant_category
+                         WHERE category_name IS NOT NULL ORDER BY 1",
+                        vec![],
+                    )
+                    .await?;
+                Ok(Arc::new(
+                    f.rows
+                        .iter()
+                        .filter_map(|r| r[0].as_str().map(str::to_string))
+                        .collect(),
+                ))
+            })
+            .await
+            .cloned()
     }
 
     /// The overview's data, computed on the first call for these table versions.
@@ -408,6 +436,7 @@ async fn build_snapshot(
         derived: Arc::new(Derived {
             customers,
             overview: OnceCell::new(),
+            category_names: OnceCell::new(),
         }),
         facts,
     })

@@ -348,7 +348,7 @@ pub async fn page(
                 crate::request::encode(&all)
             )
         };
-        let known: Vec<String> = category_names(&snap).await?;
+        let known: Vec<String> = snap.category_names().await?.as_ref().clone();
         let mut rows = t.rows.clone();
         mask_for(&who, &mut rows);
         Some(TxCtx {
@@ -441,18 +441,4 @@ pub async fn page(
         &Chrome::new(&who, "Customer deep dive", "customers"),
         &ctx,
     )
-}
-
-/// Category names for the filter (from the dimension when present).
-async fn category_names(snap: &Snapshot) -> AppResult<Vec<String>> {
-    if !snap.has(Table::Categories) {
-        return Ok(Vec::new());
-    }
-    let f = snap
-        .query("SELECT DISTINCT category_name FROM gold.dim_merchant_category WHERE category_name IS NOT NULL ORDER BY 1", vec![])
-        .await?;
-    Ok(f.rows
-        .iter()
-        .filter_map(|r| r[0].as_str().map(str::to_string))
-        .collect())
 }

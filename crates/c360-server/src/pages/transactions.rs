@@ -135,12 +135,9 @@ pub struct CategorySpend {
 /// The as_of customer `id`'s period counts back from: the profile's `profile_updated_date` (or,
 /// without the profile, `customer_segments.as_of_date`); NULL for an unknown customer.
 fn as_of_of(snap: &Snapshot, id: &str) -> AppResult<Value> {
-    let Some(row) = snap.customers().profile(id)? else {
-        return Ok(Value::Null);
-    };
     for column in ["profile_updated_date", "as_of_date"] {
-        if row.index(column).is_some() {
-            return Ok(row.get(0, column).clone());
+        if let Some(value) = snap.customers().profile_value(id, column)? {
+            return Ok(value);
         }
     }
     Ok(Value::Null)
