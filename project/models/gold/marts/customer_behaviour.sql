@@ -1,6 +1,7 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table') }}
 -- customer_behaviour: the behavioural metrics and segment of every current customer at as_of
--- (SPEC §4.4). Spend = approved, transaction_date <= as_of. Read by customer_segments and
+-- (SPEC §4.4). Spend = approved, transaction_date <= as_of. A table, so the fact is aggregated
+-- once per build for all its readers: customer_segments, metric_mom_spend_change and
 -- customer_segment_history.
 --
 -- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as

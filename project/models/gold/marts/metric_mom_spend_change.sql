@@ -31,9 +31,11 @@ monthly as (
 ),
 
 first_month as (
-    select customer_id, min(month_start) as first_month
-    from monthly
-    group by customer_id
+    -- the month of each customer's first spend (customer_behaviour has it already: one scan of
+    -- the fact instead of two); customers who never spent have none
+    select customer_id, cast(date_trunc('month', first_transaction_date) as date) as first_month
+    from {{ ref('customer_behaviour') }}
+    where first_transaction_date is not null
 ),
 
 months as (
