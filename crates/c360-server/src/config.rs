@@ -85,6 +85,9 @@ pub struct ServerConfig {
     /// API tokens for `Authorization: Bearer <token>`.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// `[server.sharing]`: Delta Sharing shares served under `/delta-sharing/` (docs/sharing.md).
+    #[serde(default)]
+    pub sharing: c360_sharing::SharingConfig,
 }
 
 /// One user of `[[server.users]]`.
@@ -134,6 +137,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             users: Vec::new(),
             tokens: Vec::new(),
+            sharing: c360_sharing::SharingConfig::default(),
         }
     }
 }
@@ -187,6 +191,9 @@ impl ServerConfig {
                 )));
             }
         }
+        self.sharing
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if self.session_hours == 0 {
             return Err(ConfigError::Invalid(
                 "session_hours must be at least 1".into(),

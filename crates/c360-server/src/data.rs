@@ -50,11 +50,13 @@ pub enum Table {
     QuarantineCustomers,
     /// `_c360.run_history`.
     RunHistory,
+    /// `_c360.sharing_access_log` (Delta Sharing reads; absent until the first).
+    SharingAccess,
 }
 
 impl Table {
     /// Every table, in registration order.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 11] = [
         Table::Profile,
         Table::DimCustomer,
         Table::Transactions,
@@ -65,6 +67,7 @@ impl Table {
         Table::QuarantineTransactions,
         Table::QuarantineCustomers,
         Table::RunHistory,
+        Table::SharingAccess,
     ];
 
     /// Layer and table name.
@@ -80,6 +83,7 @@ impl Table {
             Table::QuarantineTransactions => (Layer::Silver, "quarantine_transactions"),
             Table::QuarantineCustomers => (Layer::Silver, "quarantine_customers"),
             Table::RunHistory => (Layer::Meta, "run_history"),
+            Table::SharingAccess => (Layer::Meta, "sharing_access_log"),
         }
     }
 

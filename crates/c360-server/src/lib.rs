@@ -77,12 +77,24 @@ struct Inner {
     project_dir: PathBuf,
     sessions: auth::Sessions,
     tokens: HashMap<String, auth::Principal>,
+    sharing: Option<c360_sharing::SharingState>,
 }
 
 impl AppState {
     /// State for serving `lake`; `project_dir` is where `target/manifest.json` is read from.
     pub fn new(config: ServerConfig, lake: Lake, project_dir: impl Into<PathBuf>) -> AppState {
         let tokens = auth::token_table(&config);
+        let sharing = if config.sharing.shares.is_empty() {
+            None
+        } else {
+            match c360_sharing::SharingState::new(config.sharing.clone(), lake.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!("Delta Sharing is off: {e}");
+                    None
+                }
+            }
+        };
         AppState {
             inner: Arc::new(Inner {
                 db: data::Db::new(
@@ -96,6 +108,7 @@ impl AppState {
                 config,
                 project_dir: project_dir.into(),
                 tokens,
+                sharing,
             }),
         }
     }
@@ -174,15 +187,20 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::require,
         ));
-    Router::new()
+    let sharing = state.inner.sharing.clone();
+    let mut router = Router::new()
         .route(
             "/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/login", get(auth::login_form).post(auth::login))
         .merge(protected)
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .with_state(state);
+    // Delta Sharing: recipients' bearer tokens, not dashboard sign-ins (crate c360-sharing).
+    if let Some(sharing) = sharing {
+        router = router.merge(c360_sharing::router(sharing));
+    }
+    router.layer(axum::middleware::map_response(security_headers))
 }
 
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {

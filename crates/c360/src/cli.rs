@@ -81,6 +81,58 @@ pub enum Command {
     Pipeline(PipelineArgs),
     /// Fire scheduled pipelines on their cron schedules, in the foreground, until SIGTERM/Ctrl-C
     Schedule(ScheduleArgs),
+    /// Delta Sharing recipients and their profile files (shares: `[server.sharing]`)
+    #[command(subcommand)]
+    Share(ShareCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Add, revoke and list recipients
+    #[command(subcommand)]
+    Recipient(RecipientCommand),
+    /// Issue RECIPIENT a new token and write the profile file a Delta Sharing client loads
+    /// (the previous token stops working)
+    Profile(ShareProfileArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecipientCommand {
+    /// Add a recipient and write its profile file
+    Add {
+        /// Recipient name (letters, digits, `_`, `-`), as listed in shares and row filters
+        name: String,
+        /// The token stops working after this many days [default: never]
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        profile: ProfileOutput,
+    },
+    /// Revoke a recipient: its token stops working at once
+    Revoke {
+        /// Recipient name
+        name: String,
+    },
+    /// List recipients with their state
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareProfileArgs {
+    /// Recipient name
+    pub recipient: String,
+    #[command(flatten)]
+    pub profile: ProfileOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileOutput {
+    /// Sharing endpoint written in the profile [default: http://<[server] bind>/delta-sharing]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Profile file to write [default: ./<recipient>.share]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// Which nodes of the project a command acts on, and the variables it renders with.

@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::pipeline::run(&settings, &runtime, args, writer_lock.as_ref())
         }
         Command::Schedule(args) => commands::pipeline::schedule(&settings, &runtime, args),
+        Command::Share(command) => commands::share::run(&settings, command, &settings.config),
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Pipeline {
     pub model_metrics: Frame,
     /// The model lineage from the manifest (absent before the first compile).
     pub lineage: Option<Lineage>,
+    /// The latest Delta Sharing reads (who read which table version when), newest first.
+    pub sharing_access: Frame,
 }
 
 /// Nodes and edges of the project's DAG.
@@ -170,7 +172,22 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
         tables: state.db().lake().list_tables().await?,
         model_metrics: Frame::default(),
         lineage: lineage(state.project_dir())?,
+        sharing_access: Frame::default(),
     };
+    if snap.has(Table::SharingAccess) {
+        out.sharing_access = snap
+            .query_page(
+                &format!(
+                    "SELECT accessed_at, recipient, share, schema, table_name, source_table, table_version, rows, files
+                     FROM {} WHERE action = 'query' ORDER BY accessed_at DESC",
+                    Table::SharingAccess.sql()
+                ),
+                vec![],
+                0,
+                100,
+            )
+            .await?;
+    }
     if snap.has(Table::RunHistory) {
         out.runs = snap
             .query_page(
@@ -281,6 +298,7 @@ struct Ctx<'a> {
     quarantine_customers: HtmlTable,
     tables: HtmlTable,
     model_metrics: HtmlTable,
+    sharing_access: HtmlTable,
     charts: Vec<Chart>,
     has_lineage: bool,
 }
@@ -347,6 +365,7 @@ pub async fn page(
         quarantine_customers: HtmlTable::from_frame(&data.quarantine_customers),
         tables: HtmlTable::from_frame(&tables),
         model_metrics: HtmlTable::from_frame(&data.model_metrics),
+        sharing_access: HtmlTable::from_frame(&data.sharing_access),
         charts,
         has_lineage: data.lineage.is_some(),
     };

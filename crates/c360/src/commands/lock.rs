@@ -32,6 +32,7 @@ fn writes_lake(command: &Command) -> bool {
         | Command::Compile(_)
         | Command::Ls(_)
         | Command::Serve(_)
+        | Command::Share(_)
         | Command::Schedule(_) => false,
     }
 }

@@ -11,6 +11,7 @@ pub mod pipeline;
 mod project;
 pub mod query;
 pub mod serve;
+pub mod share;
 pub mod simulate;
 pub mod tables;
 mod write;

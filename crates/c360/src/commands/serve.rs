@@ -60,7 +60,7 @@ pub fn run(
 }
 
 /// `[server]` of the project file (defaults when the file or the table is absent).
-fn server_config(path: &Path, project_dir: &Path) -> anyhow::Result<ServerConfig> {
+pub(crate) fn server_config(path: &Path, project_dir: &Path) -> anyhow::Result<ServerConfig> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ServerConfig::default()),
