@@ -52,11 +52,15 @@ pub enum Table {
     RunHistory,
     /// `_c360.sharing_access_log` (Delta Sharing reads; absent until the first).
     SharingAccess,
+    /// `_c360.pipeline_runs` (`c360 pipeline` / `c360 schedule` runs; absent until the first).
+    PipelineRuns,
+    /// `_c360.pipeline_task_runs` (one row per task of a pipeline run).
+    PipelineTaskRuns,
 }
 
 impl Table {
     /// Every table, in registration order.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 13] = [
         Table::Profile,
         Table::DimCustomer,
         Table::Transactions,
@@ -68,6 +72,8 @@ impl Table {
         Table::QuarantineCustomers,
         Table::RunHistory,
         Table::SharingAccess,
+        Table::PipelineRuns,
+        Table::PipelineTaskRuns,
     ];
 
     /// Layer and table name.
@@ -84,6 +90,8 @@ impl Table {
             Table::QuarantineCustomers => (Layer::Silver, "quarantine_customers"),
             Table::RunHistory => (Layer::Meta, "run_history"),
             Table::SharingAccess => (Layer::Meta, "sharing_access_log"),
+            Table::PipelineRuns => (Layer::Meta, "pipeline_runs"),
+            Table::PipelineTaskRuns => (Layer::Meta, "pipeline_task_runs"),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Pipeline and data quality: recent runs and the node (task) runs of the latest one, data-test
+//! Pipeline and data quality: recent pipeline runs (`c360 pipeline`, `c360 schedule`) and the
+//! task runs of the latest, recent model runs and the node runs of the latest one, data-test
 //! results, quarantine counts by reason, every table's rows and version, the churn model's
 //! metrics, and the model lineage graph from `target/manifest.json`. Admins and analysts only.
 
@@ -27,6 +28,10 @@ pub const MAX_NODES: usize = 1000;
 pub struct Pipeline {
     /// Tables the page reads that are not in the lake.
     pub missing: Vec<String>,
+    /// Recent pipeline runs, newest first: id, pipeline, trigger, status, start, seconds.
+    pub pipeline_runs: Frame,
+    /// The task runs of the latest pipeline run.
+    pub pipeline_tasks: Frame,
     /// Recent runs, newest first: id, start, nodes, successes, failures, skips, seconds.
     pub runs: Frame,
     /// The latest run's node results (its task runs).
@@ -164,6 +169,8 @@ pub fn lineage(project_dir: &std::path::Path) -> AppResult<Option<Lineage>> {
 pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
     let mut out = Pipeline {
         missing: Vec::new(),
+        pipeline_runs: Frame::default(),
+        pipeline_tasks: Frame::default(),
         runs: Frame::default(),
         latest_run: Frame::default(),
         tests: Frame::default(),
@@ -174,6 +181,40 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
         lineage: lineage(state.project_dir())?,
         sharing_access: Frame::default(),
     };
+    if snap.has(Table::PipelineRuns) {
+        out.pipeline_runs = snap
+            .query_page(
+                &format!(
+                    "SELECT run_id, pipeline, trigger, status, started_at, ROUND(duration_s, 1) AS seconds, message
+                     FROM {} ORDER BY started_at DESC, run_id",
+                    Table::PipelineRuns.sql()
+                ),
+                vec![],
+                0,
+                MAX_RUNS,
+            )
+            .await?;
+        if snap.has(Table::PipelineTaskRuns) {
+            if let Some(Value::String(latest)) =
+                out.pipeline_runs.rows.first().map(|r| r[0].clone())
+            {
+                let mut p = Params::default();
+                let id = p.text(&latest);
+                out.pipeline_tasks = snap
+                    .query_page(
+                        &format!(
+                            "SELECT task, action, status, attempts, started_at, ROUND(duration_s, 1) AS seconds, rows, error
+                             FROM {} WHERE run_id = {id} ORDER BY started_at, task",
+                            Table::PipelineTaskRuns.sql()
+                        ),
+                        p.into_values(),
+                        0,
+                        MAX_NODES,
+                    )
+                    .await?;
+            }
+        }
+    }
     if snap.has(Table::SharingAccess) {
         out.sharing_access = snap
             .query_page(
@@ -290,6 +331,8 @@ pub async fn api(
 #[derive(Serialize)]
 struct Ctx<'a> {
     missing: &'a [String],
+    pipeline_runs: HtmlTable,
+    pipeline_tasks: HtmlTable,
     runs: HtmlTable,
     latest_run: HtmlTable,
     tests: HtmlTable,
@@ -357,6 +400,8 @@ pub async fn page(
     }
     let ctx = Ctx {
         missing: &data.missing,
+        pipeline_runs: HtmlTable::from_frame(&data.pipeline_runs),
+        pipeline_tasks: HtmlTable::from_frame(&data.pipeline_tasks),
         runs: HtmlTable::from_frame(&data.runs),
         latest_run: HtmlTable::from_frame(&data.latest_run),
         tests: HtmlTable::from_frame(&data.tests),

@@ -636,6 +636,13 @@ async fn pipeline_shows_runs_tests_quarantine_tables_and_lineage() {
     let p = ok_json(&env.app, "/api/pipeline", ADMIN_TOKEN).await;
     assert_eq!(p["runs"].as_array().unwrap().len(), 1);
     assert_eq!(p["runs"][0]["failed"], 1);
+    // Pipeline runs, newest first, and the tasks of the newest.
+    assert_eq!(p["pipeline_runs"].as_array().unwrap().len(), 2);
+    assert_eq!(p["pipeline_runs"][0]["run_id"], "stream-2");
+    assert_eq!(p["pipeline_runs"][0]["status"], "failed");
+    assert_eq!(p["pipeline_tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(p["pipeline_tasks"][0]["task"], "merge_new_data");
+    assert_eq!(p["pipeline_tasks"][0]["error"], "exit status 1");
     assert_eq!(p["latest_run"].as_array().unwrap().len(), 5);
     assert_eq!(p["tests"][0]["status"], "fail");
     assert_eq!(p["quarantine_transactions"][0]["reason"], "bad_amount");

@@ -555,6 +555,49 @@ fn monthly(cs: &[Customer]) -> RecordBatch {
         .batch()
 }
 
+/// Two runs of the `stream` pipeline (as `c360-pipeline` writes them), the newer one failed.
+fn pipeline_runs() -> RecordBatch {
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_micros()
+    };
+    Cols::default()
+        .text("run_id", vec![Some("stream-1"), Some("stream-2")])
+        .text("pipeline", vec![Some("stream"); 2])
+        .text("trigger", vec![Some("schedule"); 2])
+        .text("status", vec![Some("succeeded"), Some("failed")])
+        .ts(
+            "started_at",
+            vec![
+                Some(at("2025-11-15T02:00:00Z")),
+                Some(at("2025-11-15T02:05:00Z")),
+            ],
+            true,
+        )
+        .float("duration_s", vec![Some(12.5), Some(3.0)])
+        .text("message", vec![None, Some("1 task failed")])
+        .batch()
+}
+
+/// The tasks of the failed `stream` run.
+fn pipeline_task_runs() -> RecordBatch {
+    let at = chrono::DateTime::parse_from_rfc3339("2025-11-15T02:05:00Z")
+        .unwrap()
+        .timestamp_micros();
+    Cols::default()
+        .text("run_id", vec![Some("stream-2"); 2])
+        .text("task", vec![Some("merge_new_data"), Some("notify")])
+        .text("action", vec![Some("c360 run"), Some("sh")])
+        .text("status", vec![Some("failed"), Some("skipped")])
+        .int64("attempts", vec![Some(2), Some(0)])
+        .ts("started_at", vec![Some(at), None], true)
+        .float("duration_s", vec![Some(3.0), None])
+        .int64("rows", vec![None, None])
+        .text("error", vec![Some("exit status 1"), None])
+        .batch()
+}
+
 fn run_history() -> RecordBatch {
     let nodes = [
         ("model.stg_transactions", "model", "success", 0i64),
@@ -694,6 +737,14 @@ pub async fn build(lake_dir: &Path, project_dir: &Path) -> Lake {
     )
     .await;
     write(&lake, Layer::Meta, "run_history", run_history()).await;
+    write(&lake, Layer::Meta, "pipeline_runs", pipeline_runs()).await;
+    write(
+        &lake,
+        Layer::Meta,
+        "pipeline_task_runs",
+        pipeline_task_runs(),
+    )
+    .await;
     std::fs::create_dir_all(project_dir.join("target")).unwrap();
     std::fs::write(project_dir.join("target/manifest.json"), MANIFEST).unwrap();
     lake
