@@ -147,9 +147,11 @@ impl FactIndex {
              FROM gold.fct_transactions f {join}"
         );
         let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
-        let mut b = Builder::default();
-        b.labels = Interner::new();
-        b.merchants = Interner::new();
+        let mut b = Builder {
+            labels: Interner::new(),
+            merchants: Interner::new(),
+            ..Builder::default()
+        };
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             if b.date.len() + batch.num_rows() > max_rows {

@@ -25,7 +25,7 @@ use crate::config::{SharingConfig, TableConfig};
 use crate::error::{Result, SharingError};
 use crate::recipients::{Recipient, RecipientStore};
 use crate::snapshot::{self, Snapshot};
-use crate::urls::UrlSigner;
+use crate::urls::{SignedUrl, UrlSigner};
 
 /// The largest `limitHint` accepted (larger is a 400).
 pub const MAX_LIMIT_HINT: i64 = 1_000_000_000;
@@ -499,13 +499,16 @@ async fn download(
     let Query(signed) =
         query.map_err(|_| SharingError::PermissionDenied("the file URL is not signed".into()))?;
     let now = Utc::now();
+    let url = SignedUrl {
+        snapshot: &snapshot_key,
+        file: &file,
+        recipient: &signed.r,
+        expires: signed.exp,
+        signature: &signed.sig,
+    };
     let path: PathBuf = state.inner.signer.verify(
         &snapshot::snapshots_dir(&state.inner.lake),
-        &snapshot_key,
-        &file,
-        &signed.r,
-        signed.exp,
-        &signed.sig,
+        &url,
         now.timestamp(),
     )?;
     match state.inner.recipients.get(&signed.r)? {

@@ -10,6 +10,21 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Result, SharingError};
 
+/// The parts of a file URL as a client sent them.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedUrl<'a> {
+    /// Snapshot folder (32 hex digits).
+    pub snapshot: &'a str,
+    /// File name (`part-NNNNN.parquet`).
+    pub file: &'a str,
+    /// Recipient the URL was issued to.
+    pub recipient: &'a str,
+    /// Expiry, Unix seconds.
+    pub expires: i64,
+    /// Hex HMAC.
+    pub signature: &'a str,
+}
+
 /// Signs and checks file URLs.
 #[derive(Clone)]
 pub struct UrlSigner {
@@ -100,16 +115,14 @@ impl UrlSigner {
 
     /// Checks a signed URL's parts at `now` (Unix seconds); returns the file's path under
     /// `snapshots_dir` when it is genuine and unexpired.
-    pub fn verify(
-        &self,
-        snapshots_dir: &Path,
-        snapshot: &str,
-        file: &str,
-        recipient: &str,
-        expires: i64,
-        signature: &str,
-        now: i64,
-    ) -> Result<PathBuf> {
+    pub fn verify(&self, snapshots_dir: &Path, url: &SignedUrl<'_>, now: i64) -> Result<PathBuf> {
+        let SignedUrl {
+            snapshot,
+            file,
+            recipient,
+            expires,
+            signature,
+        } = *url;
         let denied = |why: &str| Err(SharingError::PermissionDenied(why.to_string()));
         let snapshot_ok = snapshot.len() == 32 && snapshot.chars().all(|c| c.is_ascii_hexdigit());
         let file_ok = file.len() == 18
@@ -150,32 +163,41 @@ mod tests {
         let url = s.sign(snap, "part-00000.parquet", "acme", 2_000);
         let sig = url.rsplit("sig=").next().unwrap();
         let root = Path::new("/x");
-        assert!(s
-            .verify(root, snap, "part-00000.parquet", "acme", 2_000, sig, 1_000)
-            .is_ok());
-        assert!(s
-            .verify(root, snap, "part-00000.parquet", "acme", 2_000, sig, 2_000)
-            .is_err());
-        assert!(s
-            .verify(root, snap, "part-00001.parquet", "acme", 2_000, sig, 1_000)
-            .is_err());
-        assert!(s
-            .verify(root, snap, "part-00000.parquet", "beta", 2_000, sig, 1_000)
-            .is_err());
-        assert!(s
-            .verify(root, snap, "part-00000.parquet", "acme", 3_000, sig, 1_000)
-            .is_err());
-        assert!(s
-            .verify(
-                root,
-                "../../sharing/xxxxxxxxxxxxxxxxxx",
-                "part-00000.parquet",
-                "acme",
-                2_000,
-                sig,
-                1_000
-            )
-            .is_err());
+        let check = |snapshot: &str, file: &str, recipient: &str, expires: i64, now: i64| {
+            let url = SignedUrl {
+                snapshot,
+                file,
+                recipient,
+                expires,
+                signature: sig,
+            };
+            s.verify(root, &url, now).is_ok()
+        };
+        assert!(check(snap, "part-00000.parquet", "acme", 2_000, 1_000));
+        assert!(
+            !check(snap, "part-00000.parquet", "acme", 2_000, 2_000),
+            "expired"
+        );
+        assert!(
+            !check(snap, "part-00001.parquet", "acme", 2_000, 1_000),
+            "other file"
+        );
+        assert!(
+            !check(snap, "part-00000.parquet", "beta", 2_000, 1_000),
+            "other recipient"
+        );
+        assert!(
+            !check(snap, "part-00000.parquet", "acme", 3_000, 1_000),
+            "later expiry"
+        );
+        let traversal = "../../sharing/xxxxxxxxxxxxxxxxxx";
+        assert!(!check(
+            traversal,
+            "part-00000.parquet",
+            "acme",
+            2_000,
+            1_000
+        ));
         // Computed independently with Python's hmac module: key = 32 × 0x0b, "Hi There".
         let key = [0x0bu8; 32];
         assert_eq!(
