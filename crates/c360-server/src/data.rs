@@ -50,8 +50,6 @@ pub enum Table {
     QuarantineCustomers,
     /// `_c360.run_history`.
     RunHistory,
-    /// `_c360.sharing_access_log` (Delta Sharing reads; absent until the first).
-    SharingAccess,
     /// `_c360.pipeline_runs` (`c360 pipeline` / `c360 schedule` runs; absent until the first).
     PipelineRuns,
     /// `_c360.pipeline_task_runs` (one row per task of a pipeline run).
@@ -60,7 +58,7 @@ pub enum Table {
 
 impl Table {
     /// Every table, in registration order.
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 12] = [
         Table::Profile,
         Table::DimCustomer,
         Table::Transactions,
@@ -71,7 +69,6 @@ impl Table {
         Table::QuarantineTransactions,
         Table::QuarantineCustomers,
         Table::RunHistory,
-        Table::SharingAccess,
         Table::PipelineRuns,
         Table::PipelineTaskRuns,
     ];
@@ -89,7 +86,6 @@ impl Table {
             Table::QuarantineTransactions => (Layer::Silver, "quarantine_transactions"),
             Table::QuarantineCustomers => (Layer::Silver, "quarantine_customers"),
             Table::RunHistory => (Layer::Meta, "run_history"),
-            Table::SharingAccess => (Layer::Meta, "sharing_access_log"),
             Table::PipelineRuns => (Layer::Meta, "pipeline_runs"),
             Table::PipelineTaskRuns => (Layer::Meta, "pipeline_task_runs"),
         }

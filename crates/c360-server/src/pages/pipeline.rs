@@ -215,20 +215,7 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
             }
         }
     }
-    if snap.has(Table::SharingAccess) {
-        out.sharing_access = snap
-            .query_page(
-                &format!(
-                    "SELECT accessed_at, recipient, share, schema, table_name, source_table, table_version, rows, files
-                     FROM {} WHERE action = 'query' ORDER BY accessed_at DESC",
-                    Table::SharingAccess.sql()
-                ),
-                vec![],
-                0,
-                100,
-            )
-            .await?;
-    }
+    out.sharing_access = sharing_access(state.db().lake()).await?;
     if snap.has(Table::RunHistory) {
         out.runs = snap
             .query_page(
@@ -314,6 +301,33 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
         out.missing.push(Table::ModelMetrics.sql());
     }
     Ok(out)
+}
+
+/// The latest 100 Delta Sharing reads. Read on demand from its own session, not kept in the
+/// dashboard's snapshot: every read appends to the log, and a new version of a snapshot table
+/// reloads the snapshot.
+async fn sharing_access(lake: &c360_lake::Lake) -> AppResult<Frame> {
+    use c360_lake::datafusion::prelude::SessionContext;
+    let ctx = SessionContext::new();
+    if !lake
+        .register_table(
+            &ctx,
+            c360_lake::Layer::Meta,
+            c360_sharing::access_log::TABLE,
+        )
+        .await?
+    {
+        return Ok(Frame::default());
+    }
+    let batches = ctx
+        .sql(
+            "SELECT accessed_at, recipient, share, schema, table_name, source_table, table_version, rows, files
+             FROM _c360.sharing_access_log WHERE action = 'query' ORDER BY accessed_at DESC LIMIT 100",
+        )
+        .await?
+        .collect()
+        .await?;
+    Frame::from_batches(&batches)
 }
 
 /// `GET /api/pipeline` (admin, analyst).
