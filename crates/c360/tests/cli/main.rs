@@ -12,3 +12,4 @@ mod ml;
 mod pipeline;
 mod project;
 mod query;
+mod share;
