@@ -112,109 +112,64 @@ impl Serialize for Frame {
 
 fn column_values(column: &ArrayRef) -> AppResult<Vec<Value>> {
     use c360_lake::datafusion::arrow::array::AsArray;
+    use c360_lake::datafusion::arrow::compute::cast;
     use c360_lake::datafusion::arrow::datatypes as dt;
-    let n = column.len();
-    let nulls = |i: usize| column.is_null(i);
+    // Every row's value through `value`, NULL rows as JSON null.
+    let each = |value: &dyn Fn(usize) -> Value| -> Vec<Value> {
+        (0..column.len())
+            .map(|i| {
+                if column.is_null(i) {
+                    Value::Null
+                } else {
+                    value(i)
+                }
+            })
+            .collect()
+    };
     let out: Vec<Value> = match column.data_type() {
-        DataType::Null => vec![Value::Null; n],
+        DataType::Null => vec![Value::Null; column.len()],
         DataType::Boolean => {
             let a = column.as_boolean();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::Bool(a.value(i))
-                    }
-                })
-                .collect()
+            each(&|i| Value::Bool(a.value(i)))
         }
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Int64)?;
-            let a = cast.as_primitive::<dt::Int64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
+            let c = cast(column, &DataType::Int64)?;
+            let a = c.as_primitive::<dt::Int64Type>();
+            each(&|i| Value::from(a.value(i)))
         }
         DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::UInt64)?;
-            let a = cast.as_primitive::<dt::UInt64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
+            let c = cast(column, &DataType::UInt64)?;
+            let a = c.as_primitive::<dt::UInt64Type>();
+            each(&|i| Value::from(a.value(i)))
         }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Float64)?;
-            let a = cast.as_primitive::<dt::Float64Type>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        serde_json::Number::from_f64(a.value(i))
-                            .map(Value::Number)
-                            .unwrap_or(Value::Null)
-                    }
-                })
-                .collect()
+            let c = cast(column, &DataType::Float64)?;
+            let a = c.as_primitive::<dt::Float64Type>();
+            each(&|i| {
+                serde_json::Number::from_f64(a.value(i))
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            })
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
-            let a = cast.as_string::<i32>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::String(a.value(i).to_string())
-                    }
-                })
-                .collect()
+            let c = cast(column, &DataType::Utf8)?;
+            let a = c.as_string::<i32>();
+            each(&|i| Value::String(a.value(i).to_string()))
         }
         DataType::Timestamp(_, _) => {
-            let cast = c360_lake::datafusion::arrow::compute::cast(
-                column,
-                &DataType::Timestamp(TimeUnit::Microsecond, None),
-            )?;
-            let a = cast.as_primitive::<dt::TimestampMicrosecondType>();
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        return Value::Null;
-                    }
-                    chrono::DateTime::from_timestamp_micros(a.value(i))
-                        .map(|t| {
-                            Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
-                        })
-                        .unwrap_or(Value::Null)
-                })
-                .collect()
+            let c = cast(column, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let a = c.as_primitive::<dt::TimestampMicrosecondType>();
+            each(&|i| {
+                chrono::DateTime::from_timestamp_micros(a.value(i))
+                    .map(|t| Value::String(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()))
+                    .unwrap_or(Value::Null)
+            })
         }
         // Decimals (exact), dates, lists and anything else: Arrow's display text.
         _ => {
             let options = FormatOptions::default();
             let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
-            (0..n)
-                .map(|i| {
-                    if nulls(i) {
-                        Value::Null
-                    } else {
-                        Value::String(formatter.value(i).to_string())
-                    }
-                })
-                .collect()
+            each(&|i| Value::String(formatter.value(i).to_string()))
         }
     };
     Ok(out)

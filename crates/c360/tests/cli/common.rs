@@ -8,6 +8,26 @@ use c360_lake::{Lake, Layer};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_c360");
 
+/// The Customer 360 project shipped in the repository.
+pub const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../project");
+
+/// Copies a folder recursively, leaving out `target/` folders (a project's run artifacts).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// A `c360` command with its lake at `lake` and no project file.
 pub fn c360(lake: &Path) -> Command {
     let mut cmd = Command::new(BIN);

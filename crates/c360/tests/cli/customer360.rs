@@ -10,26 +10,8 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use crate::common::*;
 
-const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../project");
-
 /// The date every generated history ends on (the generator's default `--end-date`).
 const END_DATE: &str = "2025-11-14";
-
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A copy of the project (its `target/` is written per run) with the lake beside it.
 pub(crate) struct Setup {

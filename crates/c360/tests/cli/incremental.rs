@@ -13,7 +13,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use c360_lake::{Lake, Layer};
 
 use crate::common::*;
-use crate::customer360::{copy_dir, Setup};
+use crate::customer360::Setup;
 
 /// Columns whose values depend on the history of builds by definition, not on bronze alone
 /// (in every table that has them): SPEC §4.4 keeps a segment's assignment date and previous

@@ -12,24 +12,6 @@ use chrono::NaiveDate;
 
 use crate::common::*;
 
-const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../project");
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 struct Setup {
     tmp: tempfile::TempDir,
     project: PathBuf,

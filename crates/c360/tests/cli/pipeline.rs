@@ -9,29 +9,11 @@ use c360_lake::{Lake, Layer};
 
 use crate::common::*;
 
-const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../project");
-
 /// A copy of the project whose c360.toml gets `pipelines` appended, and a lake beside it.
 struct Setup {
     _tmp: tempfile::TempDir,
     project: PathBuf,
     lake: PathBuf,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 impl Setup {
