@@ -26,7 +26,8 @@
 //! - `cluster_by` ([`layout`]): each output partition sorted by those columns before encoding.
 //!
 //! Seeds are read with DataFusion's CSV reader and overwrite `<seed layer>.<name>`. Tests count
-//! the rows their query returns and apply [`TestSettings::status`](crate::TestSettings::status);
+//! the rows their query returns (a `unique` test first tries to prove the column unique from
+//! 64-bit hashes, [`unique`], and runs its SQL only when two hashes meet) and apply [`TestSettings::status`](crate::TestSettings::status);
 //! with `store_failures` the rows are kept in `_c360.test_failures__<test>`
 //! ([`failures_table`]).
 //!
@@ -42,6 +43,7 @@ mod materialize;
 mod results;
 mod run;
 mod rust_model;
+mod unique;
 
 pub use history::RUN_HISTORY_TABLE;
 pub use materialize::failures_table;

@@ -156,7 +156,15 @@ impl Runner {
                 };
                 materialize::run_model(&env, node).await
             }
-            ResourceType::Test => materialize::run_test(ctx, &self.lake, node).await,
+            ResourceType::Test => {
+                let tested = node
+                    .test
+                    .as_ref()
+                    .and_then(|t| t.attached_node.as_deref())
+                    .and_then(|id| self.manifest.node(id))
+                    .and_then(|n| n.relation.as_deref());
+                materialize::run_test(ctx, &self.lake, node, tested).await
+            }
         };
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
     }

@@ -23,11 +23,17 @@ async fn every_test_kind_warns_and_errors() {
     .unwrap();
     assert!(!results.success);
 
+    // `unique` counts exactly the duplicated values (id 1), and a `where` is honoured.
+    let result = |id: &str| results.results.iter().find(|r| r.unique_id == id).unwrap();
+    assert_eq!(result("test.unique_things_id").failures, Some(1));
+    let grp = result("test.unique_things_grp");
+    assert_eq!((grp.status, grp.failures), (NodeStatus::Pass, Some(0)));
+
     let mut seen = std::collections::BTreeMap::<(String, NodeStatus), u32>::new();
     for r in results
         .results
         .iter()
-        .filter(|r| r.unique_id.starts_with("test."))
+        .filter(|r| r.unique_id.starts_with("test.") && r.unique_id != grp.unique_id)
     {
         let node = &manifest.nodes[&r.unique_id];
         let kind = node.test.as_ref().unwrap().kind.clone();
