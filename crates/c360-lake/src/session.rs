@@ -131,8 +131,11 @@ impl Lake {
                 "write to {layer}.{name} without a stream"
             )));
         };
-        let target = delta_compatible(&first.schema());
-        let mut builder = self.writer(layer, name, target.clone()).mode(mode);
+        let target = delta_file_schema(&first.schema());
+        let mut builder = self
+            .writer(layer, name, delta_compatible(&target))
+            .file_schema(target.clone())
+            .mode(mode);
         for (app_id, version) in offsets {
             builder = builder.idempotency_key(app_id.clone(), *version);
         }
@@ -209,6 +212,25 @@ pub(crate) fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
             };
             // Query results often claim non-null columns; a table must accept later writes.
             Field::new(f.name(), ty, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// [`delta_compatible`], but string and binary views stay views: the Parquet encoding of a
+/// view column is the same as of its plain column, and skipping the cast saves copying every
+/// string of a write (see [`TableWriterBuilder::file_schema`](crate::TableWriterBuilder::file_schema)).
+pub(crate) fn delta_file_schema(schema: &SchemaRef) -> SchemaRef {
+    let compatible = delta_compatible(schema);
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(compatible.fields())
+        .map(|(f, c)| match f.data_type() {
+            DataType::Utf8View | DataType::BinaryView => {
+                c.as_ref().clone().with_data_type(f.data_type().clone())
+            }
+            _ => c.as_ref().clone(),
         })
         .collect();
     Arc::new(Schema::new(fields))

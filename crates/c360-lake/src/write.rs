@@ -54,6 +54,7 @@ pub struct TableWriterBuilder<'a> {
     idempotency: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
     target_file_size: u64,
+    file_schema: Option<SchemaRef>,
 }
 
 impl Lake {
@@ -68,6 +69,7 @@ impl Lake {
             idempotency: Vec::new(),
             metadata: BTreeMap::new(),
             target_file_size: TARGET_FILE_SIZE,
+            file_schema: None,
         }
     }
 }
@@ -100,6 +102,14 @@ impl TableWriterBuilder<'_> {
         self
     }
 
+    /// The Arrow schema of the batches handed to file sinks, when it differs from the table's
+    /// only in how strings are held (`Utf8View` for `Utf8`): Parquet stores both alike, so the
+    /// views are encoded as they are instead of being copied into contiguous strings first.
+    pub fn file_schema(mut self, schema: SchemaRef) -> Self {
+        self.file_schema = Some(schema);
+        self
+    }
+
     /// Opens the table (or prepares to create it) and checks that the schema fits.
     pub async fn begin(self) -> Result<TableWriter> {
         let TableWriterBuilder {
@@ -111,6 +121,7 @@ impl TableWriterBuilder<'_> {
             idempotency,
             metadata,
             target_file_size,
+            file_schema,
         } = self;
         let url = lake.table_url(layer, &name)?;
         let table = lake.open(layer, &name).await?;
@@ -150,6 +161,7 @@ impl TableWriterBuilder<'_> {
             layer,
             name,
             url,
+            file_schema: file_schema.unwrap_or_else(|| schema.clone()),
             schema,
             mode,
             table,
@@ -202,6 +214,7 @@ pub struct TableWriter {
     name: String,
     url: Url,
     schema: SchemaRef,
+    file_schema: SchemaRef,
     mode: WriteMode,
     table: Option<DeltaTable>,
     replace_schema: bool,
@@ -238,10 +251,11 @@ impl TableWriter {
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(256 * 1024))
             .build();
-        let writer = RecordBatchWriter::try_new(self.url.as_str(), self.schema.clone(), None, None)
-            .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
-            .with_writer_properties(properties)
-            .with_target_file_size(self.target_file_size);
+        let writer =
+            RecordBatchWriter::try_new(self.url.as_str(), self.file_schema.clone(), None, None)
+                .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
+                .with_writer_properties(properties)
+                .with_target_file_size(self.target_file_size);
         Ok(FileSink {
             layer: self.layer,
             name: self.name.clone(),
@@ -278,6 +292,7 @@ impl TableWriter {
             name,
             url,
             schema,
+            file_schema: _,
             mode,
             table,
             replace_schema,

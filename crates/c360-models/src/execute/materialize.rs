@@ -14,8 +14,8 @@ use super::results::NodeStatus;
 use super::rust_model::{RustModelInput, RustModels};
 use crate::config::Materialization;
 use crate::manifest::ManifestNode;
-use crate::tests_def::TestStatus;
 use crate::properties::TestKind;
+use crate::tests_def::TestStatus;
 
 /// What running one node did, before timing and identity are attached.
 #[derive(Debug, Clone)]

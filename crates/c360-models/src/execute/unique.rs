@@ -32,8 +32,7 @@ pub(crate) async fn hashes_distinct(
         ))
         .await?;
     let state = QualityRandomState::with_seed(0x0c36_0c36);
-    let mut seen: HashSet<u64, BuildHasherDefault<PreHashed>> =
-        HashSet::default();
+    let mut seen: HashSet<u64, BuildHasherDefault<PreHashed>> = HashSet::default();
     let mut hashes = Vec::new();
     let mut stream = frame.execute_stream().await?;
     while let Some(batch) = stream.next().await {
