@@ -54,6 +54,7 @@ mod catalog;
 mod error;
 mod failpoint;
 mod merge;
+mod month_files;
 mod scan;
 mod session;
 mod stream;
@@ -73,7 +74,9 @@ pub use error::{LakeError, Result};
 pub use merge::{MergeBuilder, MergeOutcome};
 pub use session::session_context;
 pub use stream::Changes;
-pub use write::{FileSink, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome};
+pub use write::{
+    FileSink, SinkFactory, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome,
+};
 
 /// A medallion layer of the lake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

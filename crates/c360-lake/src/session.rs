@@ -5,6 +5,7 @@
 //! tables into it and how to turn a [`SendableRecordBatchStream`] into a Delta commit, so no
 //! other crate needs delta-rs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -15,7 +16,7 @@ use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
-use crate::{Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
+use crate::{month_files, Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
 
 /// The catalog DataFusion registers tables in by default.
 const DEFAULT_CATALOG: &str = "datafusion";
@@ -126,12 +127,48 @@ impl Lake {
         streams: Vec<SendableRecordBatchStream>,
         offsets: &[(String, i64)],
     ) -> Result<WriteOutcome> {
+        self.write_laid_out(layer, name, mode, streams, offsets, None)
+            .await
+    }
+
+    /// [`Lake::write_partitions`], with every file holding the rows of one calendar month of
+    /// the DATE column `date_column` (see `month_files`); files are ordered by month, then
+    /// partition, in the commit.
+    pub async fn write_partitions_by_month(
+        &self,
+        layer: Layer,
+        name: &str,
+        mode: WriteMode,
+        streams: Vec<SendableRecordBatchStream>,
+        offsets: &[(String, i64)],
+        date_column: &str,
+    ) -> Result<WriteOutcome> {
+        self.write_laid_out(layer, name, mode, streams, offsets, Some(date_column))
+            .await
+    }
+
+    async fn write_laid_out(
+        &self,
+        layer: Layer,
+        name: &str,
+        mode: WriteMode,
+        streams: Vec<SendableRecordBatchStream>,
+        offsets: &[(String, i64)],
+        date_column: Option<&str>,
+    ) -> Result<WriteOutcome> {
         let Some(first) = streams.first() else {
             return Err(LakeError::Internal(format!(
                 "write to {layer}.{name} without a stream"
             )));
         };
         let target = delta_file_schema(&first.schema());
+        let date_column = date_column
+            .map(|c| {
+                target.index_of(c).map_err(|_| {
+                    LakeError::Internal(format!("{layer}.{name} has no column '{c}' to lay out by"))
+                })
+            })
+            .transpose()?;
         let mut builder = self
             .writer(layer, name, delta_compatible(&target))
             .file_schema(target.clone())
@@ -140,12 +177,18 @@ impl Lake {
             builder = builder.idempotency_key(app_id.clone(), *version);
         }
         let mut writer = builder.begin().await?;
-        let mut tasks = Vec::with_capacity(streams.len());
+        let partitions = streams.len();
+        let mut tasks = Vec::with_capacity(partitions);
         for mut stream in streams {
-            let mut sink = writer.file_sink()?;
+            let sinks = writer.sink_factory();
             let target = target.clone();
             let table = format!("{layer}.{name}");
             tasks.push(tokio::spawn(async move {
+                if let Some(column) = date_column {
+                    return month_files::encode_by_month(stream, sinks, target, column, table)
+                        .await;
+                }
+                let mut sink = sinks.sink()?;
                 while let Some(batch) = stream.next().await {
                     let batch = batch.map_err(|e| LakeError::Read {
                         table: table.clone(),
@@ -156,14 +199,20 @@ impl Lake {
                     }
                     sink.write(conform(batch, &target)?).await?;
                 }
-                sink.finish().await
+                Ok(BTreeMap::from([(0, sink.finish().await?)]))
             }));
         }
-        for (part, task) in tasks.into_iter().enumerate() {
-            let staged = task
+        let mut staged = BTreeMap::new();
+        for (partition, task) in tasks.into_iter().enumerate() {
+            let files = task
                 .await
                 .map_err(|e| LakeError::Internal(format!("a write task failed: {e}")))??;
-            writer.stage(part, staged);
+            for (month, files) in files {
+                staged.insert((month, partition), files);
+            }
+        }
+        for (part, files) in staged.into_values().enumerate() {
+            writer.stage(part, files);
         }
         writer.commit().await
     }

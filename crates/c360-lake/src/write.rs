@@ -40,6 +40,12 @@ pub enum WriteMode {
     Overwrite,
 }
 
+/// A column chunk stops dictionary-encoding once its dictionary holds this many bytes. Keys
+/// (ids, md5 surrogates) never repeat, and Parquet's 1 MB default has every such column hash and
+/// intern ~30K values per row group before giving up — a quarter of encoding a fact table.
+/// Columns of a few thousand distinct names or codes still fit.
+const DICTIONARY_PAGE_LIMIT: usize = 64 * 1024;
+
 /// Default size at which a [`FileSink`] rolls over to a new Parquet file.
 const TARGET_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
@@ -247,21 +253,19 @@ impl TableWriter {
     /// A sink that encodes batches into new Parquet files of this table. Sinks are independent;
     /// run one per worker and hand each result to [`TableWriter::stage`].
     pub fn file_sink(&self) -> Result<FileSink> {
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(256 * 1024))
-            .build();
-        let writer =
-            RecordBatchWriter::try_new(self.url.as_str(), self.file_schema.clone(), None, None)
-                .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
-                .with_writer_properties(properties)
-                .with_target_file_size(self.target_file_size);
-        Ok(FileSink {
+        self.sink_factory().sink()
+    }
+
+    /// Makes file sinks of this table where the writer is not at hand (inside a worker that
+    /// opens a sink per group of rows).
+    pub fn sink_factory(&self) -> SinkFactory {
+        SinkFactory {
             layer: self.layer,
             name: self.name.clone(),
-            writer,
-            rows: 0,
-        })
+            url: self.url.clone(),
+            file_schema: self.file_schema.clone(),
+            target_file_size: self.target_file_size,
+        }
     }
 
     /// Adds the files of one sink to the commit. `part` orders files in the commit, so the
@@ -393,6 +397,38 @@ impl TableWriter {
             rows_written,
             files_added,
             files_removed,
+        })
+    }
+}
+
+/// Opens [`FileSink`]s of one uncommitted write; made by [`TableWriter::sink_factory`].
+#[derive(Debug, Clone)]
+pub struct SinkFactory {
+    layer: Layer,
+    name: String,
+    url: Url,
+    file_schema: SchemaRef,
+    target_file_size: u64,
+}
+
+impl SinkFactory {
+    /// A new sink (see [`TableWriter::file_sink`]).
+    pub fn sink(&self) -> Result<FileSink> {
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(256 * 1024))
+            .set_dictionary_page_size_limit(DICTIONARY_PAGE_LIMIT)
+            .build();
+        let writer =
+            RecordBatchWriter::try_new(self.url.as_str(), self.file_schema.clone(), None, None)
+                .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
+                .with_writer_properties(properties)
+                .with_target_file_size(self.target_file_size);
+        Ok(FileSink {
+            layer: self.layer,
+            name: self.name.clone(),
+            writer,
+            rows: 0,
         })
     }
 }

@@ -170,10 +170,16 @@ async fn write(
             None => sql.to_string(),
         };
         let frame = ctx.sql(&sql).await?;
-        let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
-        let out = lake
-            .write_partitions(layer, &name, WriteMode::Overwrite, streams, offsets)
-            .await?;
+        let out = super::layout::write_clustered(
+            lake,
+            layer,
+            &name,
+            WriteMode::Overwrite,
+            frame,
+            &config.cluster_by,
+            offsets,
+        )
+        .await?;
         return Ok(Outcome::written("{relation}", "built", &out));
     }
 

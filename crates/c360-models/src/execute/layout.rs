@@ -1,31 +1,71 @@
-//! How a model's rows are laid out in its files: `cluster_by` sorts each output partition of
-//! the query by the clustering columns before it is encoded, without merging the partitions
-//! into one global order (a global sort of a 13.5M-row fact is a single-threaded merge).
-//!
-//! Every file therefore covers a narrow range of the clustering columns — file and row-group
-//! statistics let date filters and merges skip the rest — while the sort still uses every core.
+//! How a model's rows are laid out in its files (`cluster_by`):
+//! - one DATE column: every file holds one calendar month of it (the lake splits each batch
+//!   by month as it encodes; nothing is buffered or sorted), so file statistics let date
+//!   filters and merges skip the other months;
+//! - anything else: each output partition of the query is sorted by the columns before it is
+//!   encoded, without merging the partitions into one global order (a global sort of a
+//!   13.5M-row fact is a single-threaded merge), so every file covers a narrow range.
 
 use std::sync::Arc;
 
 use c360_lake::datafusion::arrow::compute::SortOptions;
+use c360_lake::datafusion::arrow::datatypes::DataType;
 use c360_lake::datafusion::error::{DataFusionError, Result};
-use c360_lake::datafusion::execution::SendableRecordBatchStream;
 use c360_lake::datafusion::physical_expr::expressions::col;
 use c360_lake::datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
 use c360_lake::datafusion::physical_plan::sorts::sort::SortExec;
 use c360_lake::datafusion::physical_plan::ExecutionPlan;
 use c360_lake::datafusion::prelude::DataFrame;
+use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
+
+use super::materialize::Failure;
+
+/// Sorted runs of this size are merged (DataFusion's default, 1 MB, makes hundreds of runs
+/// per partition, and the merge gathers rows from all of them into every output batch).
+const SORT_RUN_BYTES: usize = 32 * 1024 * 1024;
+
+/// Writes the result of `frame` to `layer.name`, laid out by `cluster_by` (see the module
+/// docs), recording `offsets` in the same commit.
+pub(crate) async fn write_clustered(
+    lake: &Lake,
+    layer: Layer,
+    name: &str,
+    mode: WriteMode,
+    frame: DataFrame,
+    cluster_by: &[String],
+    offsets: &[(String, i64)],
+) -> std::result::Result<WriteOutcome, Failure> {
+    if let [column] = cluster_by {
+        let is_date = frame
+            .schema()
+            .field_with_unqualified_name(column)
+            .is_ok_and(|f| f.data_type() == &DataType::Date32);
+        if is_date {
+            let streams = frame.execute_stream_partitioned().await?;
+            return Ok(lake
+                .write_partitions_by_month(layer, name, mode, streams, offsets, column)
+                .await?);
+        }
+    }
+    let streams = sorted_streams(frame, cluster_by).await?;
+    Ok(lake
+        .write_partitions(layer, name, mode, streams, offsets)
+        .await?)
+}
 
 /// The partitions of `frame`'s result as streams, each sorted by `cluster_by` (ascending,
 /// NULLs last) when it names columns.
-pub(crate) async fn clustered_streams(
+async fn sorted_streams(
     frame: DataFrame,
     cluster_by: &[String],
-) -> Result<Vec<SendableRecordBatchStream>> {
+) -> Result<Vec<c360_lake::datafusion::execution::SendableRecordBatchStream>> {
     if cluster_by.is_empty() {
         return frame.execute_stream_partitioned().await;
     }
-    let task_ctx = Arc::new(frame.task_ctx());
+    let task_ctx = frame.task_ctx();
+    let mut config = task_ctx.session_config().clone();
+    config.options_mut().execution.sort_in_place_threshold_bytes = SORT_RUN_BYTES;
+    let task_ctx = Arc::new(task_ctx.with_session_config(config));
     let plan = frame.create_physical_plan().await?;
     let schema = plan.schema();
     let options = SortOptions {

@@ -150,10 +150,16 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         Materialization::Table => {
             let (layer, name) = target(node)?;
             let frame = ctx.sql(sql()?).await?;
-            let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
-            let out = lake
-                .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
-                .await?;
+            let out = super::layout::write_clustered(
+                lake,
+                layer,
+                &name,
+                WriteMode::Overwrite,
+                frame,
+                &config.cluster_by,
+                &[],
+            )
+            .await?;
             lake.register_table(ctx, layer, &name).await?;
             Ok(Outcome::written(&relation, "wrote", &out))
         }
@@ -184,10 +190,16 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
                 .build(input)
                 .await
                 .map_err(|e| Failure::Other(format!("Rust model {function}: {e}")))?;
-            let streams = super::layout::clustered_streams(frame, &config.cluster_by).await?;
-            let out = lake
-                .write_partitions(layer, &name, WriteMode::Overwrite, streams, &[])
-                .await?;
+            let out = super::layout::write_clustered(
+                lake,
+                layer,
+                &name,
+                WriteMode::Overwrite,
+                frame,
+                &config.cluster_by,
+                &[],
+            )
+            .await?;
             lake.register_table(ctx, layer, &name).await?;
             Ok(Outcome::written(&relation, "wrote", &out))
         }

@@ -9,6 +9,7 @@ mod compile;
 mod errors;
 mod execute;
 mod incremental;
+mod layout;
 mod scheduling;
 mod selection;
 mod test_kinds;

@@ -160,7 +160,7 @@ validated as (
             -- bad_date: NULL, before 2000-01-01, or more than 1 day after its own ingested_at
             when n.transaction_ts is null
                 or n.transaction_ts < timestamp '2000-01-01T00:00:00Z'
-                or n.transaction_ts > n.ingested_at + interval '1 day' then 'bad_date'
+                or {{ later_by_more_than_a_day('n.transaction_ts', 'n.ingested_at') }} then 'bad_date'
             -- bad_status / bad_channel: not an accepted value after normalising
             when n.status is null then 'bad_status'
             when n.channel is null then 'bad_channel'
