@@ -13,8 +13,16 @@ stats as (
         customer_id,
         count(*) as transaction_count,
         cast(sum(transaction_amount) as double) / count(*) as avg_transaction_value,
-        -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions
-        case when count(*) >= 2 then stddev_samp(transaction_amount) end as stddev_transaction_value,
+        -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions. From exact DECIMAL
+        -- sums, sqrt((n·Σx² − (Σx)²) / (n(n − 1))): a streaming stddev over doubles depends on
+        -- the order the rows arrive in, and SPEC §0 wants the same value from the same bronze
+        case when count(*) >= 2 then sqrt(
+            cast(
+                count(*) * sum(cast(transaction_amount * transaction_amount as decimal(38, 4)))
+                    - sum(transaction_amount) * sum(transaction_amount)
+                as double
+            ) / (cast(count(*) as double) * (count(*) - 1))
+        ) end as stddev_transaction_value,
         min(transaction_amount) as min_transaction_value,
         max(transaction_amount) as max_transaction_value,
         -- SPEC §4.4: exact median. percentile_cont over whole cents is exact (the mean of two
