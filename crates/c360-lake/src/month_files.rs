@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn months_are_counted_from_year_zero() {
         // every 7th day from 1427 to 2517, against arrow's own calendar
-        for days in (-200_000..200_000).step_by(7).chain([-1, 0, 11_016, 20_422, 20_423]) {
+        for days in (-200_000..200_000)
+            .step_by(7)
+            .chain([-1, 0, 11_016, 20_422, 20_423])
+        {
             let date = arrow::temporal_conversions::date32_to_datetime(days).unwrap();
             let text = date.format("%Y-%m").to_string();
             let (year, month) = text.split_once('-').unwrap();
