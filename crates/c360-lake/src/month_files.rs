@@ -2,16 +2,15 @@
 //! column, so file statistics let a date filter or a merge skip every other month. That is
 //! the layout a sort by the date gives at file granularity, without buffering a whole
 //! partition to sort it: each batch is split by month once and every month streams into its
-//! own file sink.
+//! own file sink. [`PartitionFiles`] is every write worker's set of sinks, laid out by month or
+//! not.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, Date32Array, UInt32Array};
+use arrow::array::{Array, Date32Array, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
-use deltalake::datafusion::execution::SendableRecordBatchStream;
-use futures::StreamExt;
 
-use crate::session::conform;
 use crate::write::{FileSink, SinkFactory, StagedFiles};
 use crate::{LakeError, Result};
 
@@ -33,35 +32,37 @@ pub(crate) fn month_of(days: i32) -> i32 {
     (year * 12 + month - 1) as i32
 }
 
-/// Encodes one partition's rows into files of one month each (by the DATE column at
-/// `date_column`); returns the files of every month, by month.
-pub(crate) async fn encode_by_month(
-    mut stream: SendableRecordBatchStream,
+/// The file sinks of one write worker: one per calendar month of the DATE column at
+/// `date_column` (opened as months appear), or a single one (month key 0) without it.
+pub(crate) struct PartitionFiles {
     sinks: SinkFactory,
-    target: arrow::datatypes::SchemaRef,
-    date_column: usize,
-    table: String,
-) -> Result<BTreeMap<i32, StagedFiles>> {
-    let mut months: BTreeMap<i32, FileSink> = BTreeMap::new();
-    let mut rows_of: Vec<(i32, Vec<u32>)> = Vec::new();
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| LakeError::Read {
-            table: table.clone(),
-            message: e.to_string(),
-        })?;
-        if batch.num_rows() == 0 {
-            continue;
+    date_column: Option<usize>,
+    months: BTreeMap<i32, FileSink>,
+}
+
+impl PartitionFiles {
+    pub(crate) fn new(sinks: SinkFactory, date_column: Option<usize>) -> PartitionFiles {
+        PartitionFiles {
+            sinks,
+            date_column,
+            months: BTreeMap::new(),
         }
-        let batch = conform(batch, &target)?;
+    }
+
+    /// Hands `batch` to its sink, split by month when the write is laid out by month.
+    pub(crate) async fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let Some(date_column) = self.date_column else {
+            return self.sink(0)?.write(batch).await;
+        };
         let dates = batch
             .column(date_column)
             .as_any()
             .downcast_ref::<Date32Array>()
             .ok_or_else(|| {
-                LakeError::Internal(format!("{table}: the clustering column is not a DATE"))
+                LakeError::Internal("the column a write is laid out by is not a DATE".into())
             })?;
-        // Rows of a batch span few months: a short list beats a map.
-        rows_of.clear();
+        // The rows of a batch span few months: a short list beats a map.
+        let mut rows_of: Vec<(i32, Vec<u32>)> = Vec::new();
         for row in 0..batch.num_rows() {
             let month = if dates.is_null(row) {
                 NO_DATE
@@ -73,25 +74,33 @@ pub(crate) async fn encode_by_month(
                 None => rows_of.push((month, vec![row as u32])),
             }
         }
-        for (month, rows) in &rows_of {
+        for (month, rows) in rows_of {
             let part = if rows.len() == batch.num_rows() {
                 batch.clone()
             } else {
-                take_record_batch(&batch, &UInt32Array::from(rows.clone()))
-                    .map_err(|e| LakeError::Internal(format!("{table}: {e}")))?
+                take_record_batch(&batch, &UInt32Array::from(rows))
+                    .map_err(|e| LakeError::Internal(format!("splitting a batch by month: {e}")))?
             };
-            let sink = match months.entry(*month) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(sinks.sink()?),
-            };
-            sink.write(part).await?;
+            self.sink(month)?.write(part).await?;
         }
+        Ok(())
     }
-    let mut staged = BTreeMap::new();
-    for (month, sink) in months {
-        staged.insert(month, sink.finish().await?);
+
+    fn sink(&mut self, month: i32) -> Result<&mut FileSink> {
+        Ok(match self.months.entry(month) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(self.sinks.sink()?),
+        })
     }
-    Ok(staged)
+
+    /// Closes every sink; returns the files by month (an empty partition has none).
+    pub(crate) async fn finish(self) -> Result<BTreeMap<i32, StagedFiles>> {
+        let mut staged = BTreeMap::new();
+        for (month, sink) in self.months {
+            staged.insert(month, sink.finish().await?);
+        }
+        Ok(staged)
+    }
 }
 
 #[cfg(test)]

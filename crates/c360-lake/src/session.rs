@@ -16,7 +16,8 @@ use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
-use crate::{month_files, Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
+use crate::month_files::PartitionFiles;
+use crate::{Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
 
 /// The catalog DataFusion registers tables in by default.
 const DEFAULT_CATALOG: &str = "datafusion";
@@ -177,18 +178,13 @@ impl Lake {
             builder = builder.idempotency_key(app_id.clone(), *version);
         }
         let mut writer = builder.begin().await?;
-        let partitions = streams.len();
-        let mut tasks = Vec::with_capacity(partitions);
+        let mut tasks = Vec::with_capacity(streams.len());
         for mut stream in streams {
             let sinks = writer.sink_factory();
             let target = target.clone();
             let table = format!("{layer}.{name}");
             tasks.push(tokio::spawn(async move {
-                if let Some(column) = date_column {
-                    return month_files::encode_by_month(stream, sinks, target, column, table)
-                        .await;
-                }
-                let mut sink = sinks.sink()?;
+                let mut files = PartitionFiles::new(sinks, date_column);
                 while let Some(batch) = stream.next().await {
                     let batch = batch.map_err(|e| LakeError::Read {
                         table: table.clone(),
@@ -197,9 +193,9 @@ impl Lake {
                     if batch.num_rows() == 0 {
                         continue;
                     }
-                    sink.write(conform(batch, &target)?).await?;
+                    files.write(conform(batch, &target)?).await?;
                 }
-                Ok(BTreeMap::from([(0, sink.finish().await?)]))
+                files.finish().await
             }));
         }
         let mut staged = BTreeMap::new();
