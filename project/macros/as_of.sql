@@ -4,6 +4,13 @@
 (select as_of from {{ ref('as_of_date') }})
 {%- endmacro %}
 
+{#- The first day of as_of's month. as_of() and as_of_month() are scalar subqueries, evaluated
+    once per query: a `cross join` with a one-row CTE instead gathers every row of the other
+    side into one partition (metric_mom_spend_change: 6.7 s → 2.5 s at seed scale). -#}
+{% macro as_of_month() -%}
+(select cast(date_trunc('month', as_of) as date) from {{ ref('as_of_date') }})
+{%- endmacro %}
+
 {#- SPEC §0 months_between(a, b) = (year(b)*12 + month(b)) - (year(a)*12 + month(a)). -#}
 {% macro months_between(a, b) -%}
 ((cast(date_part('year', {{ b }}) as bigint) * 12 + cast(date_part('month', {{ b }}) as bigint))

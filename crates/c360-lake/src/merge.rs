@@ -198,6 +198,7 @@ impl MergeBuilder<'_> {
         }
 
         let ctx = crate::session_context();
+        build_joins_on_source(&ctx);
         table
             .update_datafusion_session(&ctx.state())
             .map_err(|e| LakeError::delta(layer, &name, e))?;
@@ -252,7 +253,7 @@ impl MergeBuilder<'_> {
         let matched_files = ctx
             .sql(&format!(
                 "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
-                 (SELECT * FROM __target WHERE {target_filter}) t JOIN __source s ON {join_on} \
+                 __source s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on} \
                  ORDER BY file"
             ))
             .await
@@ -295,7 +296,7 @@ impl MergeBuilder<'_> {
                 .sql(&format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del, \
                      ({same}) AS same, {s_keys} FROM \
-                     (SELECT * FROM __candidates WHERE {target_filter}) t JOIN __source s ON {join_on}"
+                     __source s JOIN (SELECT * FROM __candidates WHERE {target_filter}) t ON {join_on}"
                 ))
                 .await
                 .map_err(df_err)?
@@ -408,8 +409,9 @@ impl MergeBuilder<'_> {
                 )
             };
             let kept = format!(
-                "SELECT {t_columns} FROM (SELECT *, {touchable} AS __c360_touchable FROM __rewritten) t \
-                 LEFT ANTI JOIN (SELECT {key_list} FROM __compared WHERE del OR NOT same) s \
+                "SELECT {t_columns} FROM \
+                 (SELECT {key_list} FROM __compared WHERE del OR NOT same) s \
+                 RIGHT ANTI JOIN (SELECT *, {touchable} AS __c360_touchable FROM __rewritten) t \
                  ON {join_on} AND t.__c360_touchable"
             );
             let mut rows = ctx
@@ -487,6 +489,22 @@ impl MergeBuilder<'_> {
             files_rewritten,
         })
     }
+}
+
+/// Every join of a MERGE pairs the source, held in memory and small next to the target, with
+/// target rows: the source is written on the left of each join, and the hash table is always
+/// built on that side (one partition, never the target's). The target is then streamed past
+/// it, and the join's dynamic filter is evaluated while the target's Parquet is decoded, so
+/// full target rows are decoded only where a key matches. DataFusion's default would hash-
+/// partition both sides once the source passes 1 MB, reading every column of every candidate
+/// file (4.5 GB and 4 s for a day merged into a 13.5M-row fact whose re-keyed customers touch
+/// every month).
+fn build_joins_on_source(ctx: &SessionContext) {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let optimizer = &mut state.config_mut().options_mut().optimizer;
+    optimizer.hash_join_single_partition_threshold = usize::MAX;
+    optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
 }
 
 /// `"name"`, for SQL.

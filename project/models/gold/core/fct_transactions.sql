@@ -19,18 +19,18 @@ with stg_transactions as (
 ),
 
 {% if is_incremental() -%}
-touched_ids as (
-    select transaction_id from {{ stream('bronze', 'transactions') }}
+arrived_ids as (
+    select distinct transaction_id from {{ stream('bronze', 'transactions') }}
     where not {{ is_blank('transaction_id') }}
-    union
-    select transaction_id from stg_transactions
-    where customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
 ),
 
-changed_transactions as (
-    -- an id touched but absent from stg_transactions is deleted here
+arrived_transactions as (
+    -- the transactions of the bronze rows that arrived since; an id absent from
+    -- stg_transactions (its latest copy is quarantined) is deleted here.
+    -- (`few LEFT JOIN many`: the hash table is built on the arrived ids and stg_transactions
+    -- is probed through the join's dynamic filter, decoding full rows only for those ids)
     select
-        t.transaction_id,
+        a.transaction_id,
         s.customer_id,
         s.transaction_date,
         s.transaction_ts,
@@ -40,8 +40,34 @@ changed_transactions as (
         s.status,
         s.transaction_amount,
         s.transaction_id is null as is_deleted
-    from touched_ids as t
-    left join stg_transactions as s on t.transaction_id = s.transaction_id
+    from arrived_ids as a
+    left join stg_transactions as s on a.transaction_id = s.transaction_id
+),
+
+rekeyed_transactions as (
+    -- every other transaction of a customer that gained records since: a new dim_customer
+    -- version re-keys the facts it covers, and an unknown customer's retried transactions
+    -- arrive
+    select
+        s.transaction_id,
+        s.customer_id,
+        s.transaction_date,
+        s.transaction_ts,
+        s.merchant_name,
+        s.merchant_category,
+        s.channel,
+        s.status,
+        s.transaction_amount,
+        false as is_deleted
+    from stg_transactions as s
+    left anti join arrived_ids as a on s.transaction_id = a.transaction_id
+    where s.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
+),
+
+changed_transactions as (
+    select * from arrived_transactions
+    union all
+    select * from rekeyed_transactions
 ),
 {%- else -%}
 changed_transactions as (

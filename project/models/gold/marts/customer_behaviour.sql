@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 -- customer_behaviour: the behavioural metrics and segment of every current customer at as_of
--- (SPEC §4.4). Spend = approved, transaction_date <= as_of. A table, so the fact is aggregated
--- once per build for all its readers: customer_segments, metric_mom_spend_change and
--- customer_segment_history.
+-- (SPEC §4.4). Spend = approved, transaction_date <= as_of, summed from customer_monthly_spend.
+-- A table read by customer_segments and customer_segment_history.
 --
 -- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as
 -- travel_spend * 100 >= lifetime_value * 25), so a boundary case never depends on floating
@@ -15,25 +14,21 @@ run as (
     select {{ as_of() }} as as_of
 ),
 
-spend as (
-    select s.*, run.as_of
-    from {{ ref('spend_transactions') }} as s
-    cross join run
-),
-
 spend_by_customer as (
+    -- the months of customer_monthly_spend added up (exact sums: the same values as summing
+    -- the transactions)
     select
         customer_id,
-        count(*) as total_transactions,
-        {{ money_sum('transaction_amount') }} as lifetime_value,
-        min(transaction_date) as first_transaction_date,
-        max(transaction_date) as last_transaction_date,
+        cast(sum(transaction_count) as bigint) as total_transactions,
+        {{ money_sum('monthly_spend') }} as lifetime_value,
+        min(first_transaction_date) as first_transaction_date,
+        max(last_transaction_date) as last_transaction_date,
         -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90]
-        {{ money_sum("case when transaction_date > as_of - interval '90 days' then transaction_amount end") }} as spend_last_90_days,
-        {{ money_sum("case when transaction_date > as_of - interval '180 days' and transaction_date <= as_of - interval '90 days' then transaction_amount end") }} as spend_prior_90_days,
-        {{ money_sum('case when is_travel then transaction_amount end') }} as travel_spend,
-        {{ money_sum('case when is_necessity then transaction_amount end') }} as necessities_spend
-    from spend
+        {{ money_sum('spend_last_90_days') }} as spend_last_90_days,
+        {{ money_sum('spend_prior_90_days') }} as spend_prior_90_days,
+        {{ money_sum('travel_spend') }} as travel_spend,
+        {{ money_sum('necessities_spend') }} as necessities_spend
+    from {{ ref('customer_monthly_spend') }}
     group by customer_id
 ),
 

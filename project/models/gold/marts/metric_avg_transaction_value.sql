@@ -4,37 +4,51 @@ with current_customers as (
     select * from {{ ref('current_customers') }}
 ),
 
-spend as (
-    select * from {{ ref('spend_transactions') }}
-),
-
-stats as (
+monthly_totals as (
+    -- count, sum, sum of squares, min and max, from customer_monthly_spend's exact sums
     select
         customer_id,
-        count(*) as transaction_count,
-        cast(sum(transaction_amount) as double) / count(*) as avg_transaction_value,
-        -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions. From exact DECIMAL
-        -- sums, sqrt((n·Σx² − (Σx)²) / (n(n − 1))): a streaming stddev over doubles depends on
-        -- the order the rows arrive in, and SPEC §0 wants the same value from the same bronze
-        case when count(*) >= 2 then sqrt(
-            cast(
-                count(*) * sum(cast(transaction_amount * transaction_amount as decimal(38, 4)))
-                    - sum(transaction_amount) * sum(transaction_amount)
-                as double
-            ) / (cast(count(*) as double) * (count(*) - 1))
-        ) end as stddev_transaction_value,
-        min(transaction_amount) as min_transaction_value,
-        max(transaction_amount) as max_transaction_value,
-        -- SPEC §4.4: exact median. percentile_cont over whole cents is exact (the mean of two
-        -- integers is a multiple of 0.5, which a double holds exactly), then back to dollars
-        -- as a DECIMAL with 3 places (a median can fall on half a cent)
+        cast(sum(transaction_count) as bigint) as n,
+        sum(monthly_spend) as total,
+        sum(sum_of_squares) as sum_of_squares,
+        min(min_transaction_value) as min_transaction_value,
+        max(max_transaction_value) as max_transaction_value
+    from {{ ref('customer_monthly_spend') }}
+    group by customer_id
+),
+
+medians as (
+    -- SPEC §4.4: exact median. percentile_cont over whole cents is exact (the mean of two
+    -- integers is a multiple of 0.5, which a double holds exactly), then back to dollars as a
+    -- DECIMAL with 3 places (a median can fall on half a cent)
+    select
+        customer_id,
         cast(
             cast(percentile_cont(0.5) within group (order by cast(transaction_amount * 100 as bigint)) as decimal(16, 1))
             / 100
             as decimal(15, 3)
         ) as median_transaction_value
-    from spend
+    from {{ ref('spend_transactions') }}
     group by customer_id
+),
+
+stats as (
+    select
+        t.customer_id,
+        t.n as transaction_count,
+        cast(t.total as double) / t.n as avg_transaction_value,
+        -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions. From exact DECIMAL
+        -- sums, sqrt((n·Σx² − (Σx)²) / (n(n − 1))): a streaming stddev over doubles depends on
+        -- the order the rows arrive in, and SPEC §0 wants the same value from the same bronze
+        case when t.n >= 2 then sqrt(
+            cast(t.n * t.sum_of_squares - t.total * t.total as double)
+                / (cast(t.n as double) * (t.n - 1))
+        ) end as stddev_transaction_value,
+        t.min_transaction_value,
+        t.max_transaction_value,
+        m.median_transaction_value
+    from monthly_totals as t
+    inner join medians as m on t.customer_id = m.customer_id
 ),
 
 measured as (

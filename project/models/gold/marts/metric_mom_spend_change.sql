@@ -5,46 +5,26 @@ with current_customers as (
     select * from {{ ref('current_customers') }}
 ),
 
-run as (
-    select
-        {{ as_of() }} as as_of,
-        cast(date_trunc('month', {{ as_of() }}) as date) as as_of_month
-),
-
-spend as (
-    select
-        s.customer_id,
-        cast(date_trunc('month', s.transaction_date) as date) as month_start,
-        s.transaction_amount
-    from {{ ref('spend_transactions') }} as s
-    inner join current_customers as c on s.customer_id = c.customer_id
-),
-
 monthly as (
-    select
-        customer_id,
-        month_start,
-        {{ money_sum('transaction_amount') }} as monthly_spend,
-        count(*) as transaction_count
-    from spend
-    group by customer_id, month_start
+    -- the current customers' months with spend
+    select m.customer_id, m.month_start, m.monthly_spend, m.transaction_count
+    from {{ ref('customer_monthly_spend') }} as m
+    inner join current_customers as c on m.customer_id = c.customer_id
 ),
 
 first_month as (
-    -- the month of each customer's first spend (customer_behaviour has it already: one scan of
-    -- the fact instead of two); customers who never spent have none
-    select customer_id, cast(date_trunc('month', first_transaction_date) as date) as first_month
-    from {{ ref('customer_behaviour') }}
-    where first_transaction_date is not null
+    -- the month of each customer's first spend; customers who never spent have none
+    select customer_id, min(month_start) as first_month
+    from monthly
+    group by customer_id
 ),
 
 months as (
     -- SPEC §4.4: every calendar month from the first spend month to as_of's month
     select
         f.customer_id,
-        unnest(generate_series(f.first_month, run.as_of_month, interval '1 month')) as month_start
+        unnest(generate_series(f.first_month, {{ as_of_month() }}, interval '1 month')) as month_start
     from first_month as f
-    cross join run
 ),
 
 filled as (
@@ -84,8 +64,8 @@ select
     end as mom_change_pct,
     -- SPEC §4.4: false for as_of's month unless as_of is its last day
     case
-        when c.month_start < run.as_of_month then true
-        else date_part('day', run.as_of + interval '1 day') = 1
+        when c.month_start < {{ as_of_month() }} then true
+        else date_part('day', {{ as_of() }} + interval '1 day') = 1
     end as is_complete_month,
     -- SPEC §4.4 mom_trend (thresholds compared exactly on the DECIMAL amounts)
     case
@@ -98,7 +78,6 @@ select
         when (c.monthly_spend - c.prior_month_spend) * 100 > c.prior_month_spend * -30 then 'Decline'
         else 'High Decline'
     end as mom_trend,
-    run.as_of as as_of_date
+    {{ as_of() }} as as_of_date
 from compared as c
-cross join run
 order by c.customer_id, c.month_start

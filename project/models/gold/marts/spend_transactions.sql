@@ -3,7 +3,7 @@
 -- with the category flags of dim_merchant_category (the one source of truth for travel and
 -- necessity). Inlined into every mart.
 with facts as (
-    select customer_id, transaction_date, transaction_amount, merchant_category_key, status
+    select customer_id, date_key, transaction_date, transaction_amount, merchant_category_key, status
     from {{ ref('fct_transactions') }}
 ),
 
@@ -13,6 +13,7 @@ categories as (
 
 select
     f.customer_id,
+    f.date_key,
     f.transaction_date,
     f.transaction_amount,
     coalesce(c.is_travel, false) as is_travel,
