@@ -82,10 +82,7 @@ latest_copy as (
 copy_counts as (
     -- SPEC §3 conservation: every copy of an id is counted; all but the surviving one are
     -- duplicates. Only ids with more than one copy (~0.2%) need ranking.
-    select transaction_id, count(*) as copies
-    from identified
-    group by transaction_id
-    having count(*) > 1
+    select transaction_id, copies from {{ ref('duplicated_transaction_ids') }}
 ),
 
 single_copy as (
