@@ -26,5 +26,5 @@ select *
 from checked
 where months <> distinct_months
     or months <> {{ months_between('first_month', 'last_month') }} + 1
-    or last_month <> cast(date_trunc('month', {{ as_of() }}) as date)
+    or last_month <> {{ as_of_month() }}
     or not (first_month_spend > 0)

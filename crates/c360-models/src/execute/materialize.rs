@@ -6,13 +6,13 @@ use std::path::Path;
 
 use c360_lake::datafusion::common::TableReference;
 use c360_lake::datafusion::error::DataFusionError;
-use c360_lake::datafusion::prelude::{CsvReadOptions, SessionContext};
+use c360_lake::datafusion::prelude::{CsvReadOptions, DataFrame, SessionContext};
 use c360_lake::{Lake, LakeError, Layer, WriteMode, WriteOutcome};
 
 use super::incremental;
 use super::results::NodeStatus;
 use super::rust_model::{RustModelInput, RustModels};
-use crate::config::Materialization;
+use crate::config::{Materialization, ResolvedConfig};
 use crate::manifest::ManifestNode;
 use crate::properties::TestKind;
 use crate::tests_def::TestStatus;
@@ -148,26 +148,13 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
             )))
         }
         Materialization::Table => {
-            let (layer, name) = target(node)?;
             let frame = ctx.sql(sql()?).await?;
-            let out = super::layout::write_clustered(
-                lake,
-                layer,
-                &name,
-                WriteMode::Overwrite,
-                frame,
-                &config.cluster_by,
-                &[],
-            )
-            .await?;
-            lake.register_table(ctx, layer, &name).await?;
-            Ok(Outcome::written(&relation, "wrote", &out))
+            overwrite(ctx, lake, node, config, frame, &relation).await
         }
         Materialization::Incremental | Materialization::Append => {
             incremental::run(ctx, lake, node, config, rebuild).await
         }
         Materialization::Rust => {
-            let (layer, name) = target(node)?;
             let function = config.rust_function.as_deref().unwrap_or_default();
             let model = rust_models.get(function).ok_or_else(|| {
                 let known: Vec<&str> = rust_models.names().collect();
@@ -190,20 +177,34 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
                 .build(input)
                 .await
                 .map_err(|e| Failure::Other(format!("Rust model {function}: {e}")))?;
-            let out = super::layout::write_clustered(
-                lake,
-                layer,
-                &name,
-                WriteMode::Overwrite,
-                frame,
-                &config.cluster_by,
-                &[],
-            )
-            .await?;
-            lake.register_table(ctx, layer, &name).await?;
-            Ok(Outcome::written(&relation, "wrote", &out))
+            overwrite(ctx, lake, node, config, frame, &relation).await
         }
     }
+}
+
+/// A `table` or `rust` model: `frame` replaces the table (laid out by `cluster_by`), and the
+/// session reads the new version.
+async fn overwrite(
+    ctx: &SessionContext,
+    lake: &Lake,
+    node: &ManifestNode,
+    config: &ResolvedConfig,
+    frame: DataFrame,
+    relation: &str,
+) -> Result<Outcome, Failure> {
+    let (layer, name) = target(node)?;
+    let out = super::layout::write_clustered(
+        lake,
+        layer,
+        &name,
+        WriteMode::Overwrite,
+        frame,
+        &config.cluster_by,
+        &[],
+    )
+    .await?;
+    lake.register_table(ctx, layer, &name).await?;
+    Ok(Outcome::written(relation, "wrote", &out))
 }
 
 /// Loads a seed CSV (path relative to `project_dir`) and overwrites its table.

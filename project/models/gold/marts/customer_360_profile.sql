@@ -42,8 +42,7 @@ current_month as (
         m.mom_change_pct,
         m.mom_trend
     from {{ ref('metric_mom_spend_change') }} as m
-    cross join run
-    where m.month_start = cast(date_trunc('month', run.as_of) as date)
+    where m.month_start = {{ as_of_month() }}
 ),
 
 predictions as (
