@@ -31,3 +31,10 @@ cast(coalesce(sum({{ expr }}), 0) as decimal(18, 2))
 {% macro later_by_more_than_a_day(ts, reference) -%}
 cast({{ ts }} as bigint) > cast({{ reference }} as bigint) + 86400000000
 {%- endmacro %}
+
+{#- SPEC §3 transaction_date: the calendar date of a UTC timestamp. The zone is dropped first
+    (a change of type only, the microseconds stay), so the date is plain arithmetic instead of
+    a time-zone lookup for every value (~0.5 CPU-seconds per 13.5M rows). -#}
+{% macro utc_date(ts) -%}
+cast(arrow_cast({{ ts }}, 'Timestamp(Microsecond, None)') as date)
+{%- endmacro %}

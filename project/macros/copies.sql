@@ -17,3 +17,28 @@ row_number() over (
                 {{ r }}.status desc nulls last
         )
 {%- endmacro %}
+
+{#- int_transactions keeps a column as it arrived (`raw_*`) only where normalising changed it:
+    NULL means "as normalised", so the ~99.9% of rows that arrived clean cost no string to
+    encode. A normalised column that maps blanks to a default (merchant_category →
+    'Uncategorized') keeps the arrived value, NULL included, on every defaulted row. -#}
+{% macro kept_as_arrived(raw, normalised, blank_default=none) -%}
+case
+        {%- if blank_default %}
+        when {{ normalised }} = '{{ blank_default }}' then {{ raw }}
+        {%- endif %}
+        when {{ raw }} is distinct from {{ normalised }} then {{ raw }}
+    end
+{%- endmacro %}
+
+{#- The column as it arrived, from what kept_as_arrived stored and the normalised value. -#}
+{% macro as_arrived(kept, normalised, blank_default=none) -%}
+{%- if blank_default -%}
+case
+        when {{ normalised }} = '{{ blank_default }}' then {{ kept }}
+        else coalesce({{ kept }}, {{ normalised }})
+    end
+{%- else -%}
+coalesce({{ kept }}, {{ normalised }})
+{%- endif %}
+{%- endmacro %}

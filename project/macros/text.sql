@@ -10,9 +10,16 @@ concat(' ', chr(9), chr(10), chr(11), chr(12), chr(13))
 btrim({{ expr }}, {{ whitespace() }})
 {%- endmacro %}
 
-{#- SPEC §3 "NULL or blank": NULL, empty, or whitespace only. -#}
+{#- SPEC §3 "NULL or blank": NULL, empty, or whitespace only. A value whose first character
+    is not whitespace is not blank, which `ascii` tells without copying it: only the rare
+    value that starts with whitespace is trimmed (trimming every id of a 13.5M-row bronze
+    table costs a second of CPU per use). -#}
 {% macro is_blank(expr) -%}
-(coalesce({{ trim_ws(expr) }}, '') = '')
+(case
+        when {{ expr }} is null or {{ expr }} = '' then true
+        when ascii({{ expr }}) in (9, 10, 11, 12, 13, 32) then {{ trim_ws(expr) }} = ''
+        else false
+    end)
 {%- endmacro %}
 
 {#- SPEC §3 "Title-cased": first letter of every word upper case, the rest lower case

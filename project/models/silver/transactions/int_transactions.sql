@@ -31,8 +31,12 @@ stored_copies as (
     -- counted so far
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
-        raw_merchant_name as merchant_name, raw_merchant_category as merchant_category,
-        raw_channel as channel, raw_status as status, ingested_at, source, copies
+        {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
+        {{ as_arrived('raw_merchant_category', 'merchant_category', 'Uncategorized') }}
+            as merchant_category,
+        {{ as_arrived('raw_channel', 'channel') }} as channel,
+        {{ as_arrived('raw_status', 'status') }} as status,
+        ingested_at, source, copies
     from {{ this }}
     where transaction_id in (select transaction_id from identified)
 ),
@@ -42,8 +46,12 @@ retried as (
     -- exists now can change (customers never leave stg_customers)
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
-        raw_merchant_name as merchant_name, raw_merchant_category as merchant_category,
-        raw_channel as channel, raw_status as status, ingested_at, source, copies
+        {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
+        {{ as_arrived('raw_merchant_category', 'merchant_category', 'Uncategorized') }}
+            as merchant_category,
+        {{ as_arrived('raw_channel', 'channel') }} as channel,
+        {{ as_arrived('raw_status', 'status') }} as status,
+        ingested_at, source, copies
     from {{ this }}
     where quarantine_reason = 'unknown_customer'
         and customer_id in (select customer_id from {{ ref('stg_customers') }})
@@ -115,7 +123,7 @@ normalised as (
         transaction_id,
         customer_id,
         -- SPEC §3: transaction_date (DATE) and transaction_ts (TIMESTAMP) both kept
-        cast(transaction_date as date) as transaction_date,
+        {{ utc_date('transaction_date') }} as transaction_date,
         transaction_date as transaction_ts,
         transaction_amount,
         -- SPEC §3: merchant_name trimmed
@@ -131,11 +139,10 @@ normalised as (
         ingested_at,
         source,
         copies,
-        -- the copy as it arrived, for quarantine_transactions and for re-ranking copies
-        merchant_name as raw_merchant_name,
-        merchant_category as raw_merchant_category,
-        channel as raw_channel,
-        status as raw_status
+        merchant_name as arrived_merchant_name,
+        merchant_category as arrived_merchant_category,
+        channel as arrived_channel,
+        status as arrived_status
     from latest_copy
 ),
 
@@ -145,7 +152,16 @@ known_customers as (
 
 validated as (
     select
-        n.*,
+        n.* exclude (
+            arrived_merchant_name, arrived_merchant_category, arrived_channel, arrived_status
+        ),
+        -- the copy as it arrived, for quarantine_transactions and for re-ranking copies; only
+        -- where normalising changed it (macro kept_as_arrived, NULL = as normalised)
+        {{ kept_as_arrived('n.arrived_merchant_name', 'n.merchant_name') }} as raw_merchant_name,
+        {{ kept_as_arrived('n.arrived_merchant_category', 'n.merchant_category', 'Uncategorized') }}
+            as raw_merchant_category,
+        {{ kept_as_arrived('n.arrived_channel', 'n.channel') }} as raw_channel,
+        {{ kept_as_arrived('n.arrived_status', 'n.status') }} as raw_status,
         -- SPEC §3: exactly one reason, the first that applies, in this order
         case
             -- unknown_customer: customer_id not in stg_customers (NULL included)
