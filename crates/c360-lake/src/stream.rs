@@ -62,8 +62,30 @@ impl Lake {
         name: &str,
         since: Option<u64>,
     ) -> Result<Changes> {
-        let table = self.open_existing(layer, name).await?;
-        let to = table.version().unwrap_or(0);
+        self.changes_between(layer, name, since, None).await
+    }
+
+    /// The rows `layer.name` gained after version `since` (all rows for `None`) up to version
+    /// `upto` (the current version for `None`, or when `upto` is later). A consumer whose
+    /// upstream has read the table only up to some version reads no further, so it never holds
+    /// rows its upstream lacks; `upto` before `since` reads nothing and keeps the offset.
+    pub async fn changes_between(
+        &self,
+        layer: Layer,
+        name: &str,
+        since: Option<u64>,
+        upto: Option<u64>,
+    ) -> Result<Changes> {
+        let mut table = self.open_existing(layer, name).await?;
+        let current = table.version().unwrap_or(0);
+        let to = upto.map_or(current, |upto| upto.min(current));
+        let to = since.map_or(to, |since| to.max(since));
+        if to < current {
+            table
+                .load_version(to)
+                .await
+                .map_err(|e| LakeError::delta(layer, name, e))?;
+        }
         let provider_err = |e: deltalake::datafusion::error::DataFusionError| LakeError::Read {
             table: format!("{layer}.{name}"),
             message: e.to_string(),

@@ -67,3 +67,28 @@ async fn changes_are_the_files_added_since_a_version() {
         None
     );
 }
+
+#[tokio::test]
+async fn changes_can_stop_at_an_earlier_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    write(&lake, WriteMode::Append, vec![vec![batch(0..10)]]).await; // v0
+    write(&lake, WriteMode::Append, vec![vec![batch(10..15)]]).await; // v1
+    write(&lake, WriteMode::Append, vec![vec![batch(15..17)]]).await; // v2
+    let between = |since, upto| lake.changes_between(Layer::Bronze, "things", since, upto);
+    // everything up to v1; the rows of v1 only; nothing when upto is not after since
+    assert_eq!(count(between(None, Some(1)).await.unwrap()).await, (1, 15));
+    assert_eq!(
+        count(between(Some(0), Some(1)).await.unwrap()).await,
+        (1, 5)
+    );
+    assert_eq!(
+        count(between(Some(1), Some(0)).await.unwrap()).await,
+        (1, 0)
+    );
+    // an upto past the current version reads to the current version
+    assert_eq!(
+        count(between(Some(0), Some(9)).await.unwrap()).await,
+        (2, 7)
+    );
+}

@@ -31,6 +31,8 @@ use crate::render::stream_relation;
 
 /// A streamed source of one model, and where its offset is kept.
 struct Stream {
+    /// `source.<source>.<table>`, as in the manifest.
+    id: String,
     source: String,
     table: String,
     /// The Delta `txn` app id of the offset, in the model's table.
@@ -42,6 +44,7 @@ impl Stream {
         let mut parts = id.splitn(3, '.');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("source"), Some(source), Some(table)) => Ok(Stream {
+                id: id.to_string(),
                 source: source.to_string(),
                 table: table.to_string(),
                 app_id: format!("c360.stream.{source}.{table}"),
@@ -60,6 +63,29 @@ impl Stream {
     }
 }
 
+/// The least offset on `stream` that the upstream models streaming the same source hold, if
+/// any holds one. A model reads its stream no further: it looks the rows it reads up in its
+/// upstream tables, so a row they have not read yet would be missed (`c360 run --select
+/// fct_transactions` alone after new bronze rows) and, once past its offset, never read again.
+async fn upstream_offset(
+    lake: &Lake,
+    upstream_streams: &[&ManifestNode],
+    stream: &Stream,
+) -> Result<Option<u64>, Failure> {
+    let mut cap: Option<u64> = None;
+    for upstream in upstream_streams
+        .iter()
+        .filter(|n| n.streams.contains(&stream.id))
+    {
+        let (layer, name) = target(upstream)?;
+        if let Some(offset) = lake.app_version(layer, &name, &stream.app_id).await? {
+            let offset = u64::try_from(offset).unwrap_or(0);
+            cap = Some(cap.map_or(offset, |cap| cap.min(offset)));
+        }
+    }
+    Ok(cap)
+}
+
 /// Runs an incremental or append model. `rebuild` is the run's (or the model's) full refresh.
 pub(crate) async fn run(
     ctx: &SessionContext,
@@ -67,6 +93,7 @@ pub(crate) async fn run(
     node: &ManifestNode,
     config: &ResolvedConfig,
     rebuild: bool,
+    upstream_streams: &[&ManifestNode],
 ) -> Result<Outcome, Failure> {
     let (layer, name) = target(node)?;
     let relation = format!("{layer}.{name}");
@@ -76,15 +103,20 @@ pub(crate) async fn run(
         .map(|id| Stream::parse(id))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let mut caps = Vec::new();
+    for stream in &streams {
+        caps.push(upstream_offset(lake, upstream_streams, stream).await?);
+    }
+
     let mut incremental = node.is_incremental && !rebuild && lake.table_exists(layer, &name);
     let mut why_rebuild = None;
     let mut changes = Vec::new();
     if incremental {
-        for stream in &streams {
+        for (stream, &cap) in streams.iter().zip(&caps) {
             let since = lake.app_version(layer, &name, &stream.app_id).await?;
             let since = since.and_then(|v| u64::try_from(v).ok());
             match lake
-                .changes_since(stream.layer()?, &stream.table, since)
+                .changes_between(stream.layer()?, &stream.table, since, cap)
                 .await?
             {
                 Changes::Rewritten { .. } => {
@@ -101,10 +133,10 @@ pub(crate) async fn run(
     }
     if !incremental {
         changes.clear();
-        for stream in &streams {
+        for (stream, &cap) in streams.iter().zip(&caps) {
             changes.push((
                 None,
-                lake.changes_since(stream.layer()?, &stream.table, None)
+                lake.changes_between(stream.layer()?, &stream.table, None, cap)
                     .await?,
             ));
         }

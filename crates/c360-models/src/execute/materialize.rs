@@ -101,6 +101,9 @@ pub(crate) struct ModelEnv<'a> {
     pub full_refresh: bool,
     pub rust_models: &'a RustModels,
     pub vars: &'a BTreeMap<String, serde_json::Value>,
+    /// The incremental and append models upstream of this one that stream a source: an
+    /// incremental model reads a stream no further than they have.
+    pub upstream_streams: Vec<&'a ManifestNode>,
 }
 
 /// Materialises one model.
@@ -118,6 +121,7 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         full_refresh,
         rust_models,
         vars,
+        ref upstream_streams,
     } = *env;
     let materialized = node
         .materialized
@@ -152,7 +156,7 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
             overwrite(ctx, lake, node, config, frame, &relation).await
         }
         Materialization::Incremental | Materialization::Append => {
-            incremental::run(ctx, lake, node, config, rebuild).await
+            incremental::run(ctx, lake, node, config, rebuild, upstream_streams).await
         }
         Materialization::Rust => {
             let function = config.rust_function.as_deref().unwrap_or_default();

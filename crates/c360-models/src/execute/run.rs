@@ -12,8 +12,9 @@ use futures::StreamExt;
 use super::materialize::{self, ModelEnv, Outcome};
 use super::results::{NodeResult, NodeStatus, RunResults};
 use super::rust_model::RustModels;
+use crate::config::Materialization;
 use crate::error::{ModelError, Result};
-use crate::manifest::{Manifest, ResourceType};
+use crate::manifest::{Manifest, ManifestNode, ResourceType};
 
 /// What to run and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +154,7 @@ impl Runner {
                     full_refresh: self.options.full_refresh,
                     rust_models: &self.rust_models,
                     vars: &self.manifest.vars,
+                    upstream_streams: self.upstream_streams(id),
                 };
                 materialize::run_model(&env, node).await
             }
@@ -167,6 +169,23 @@ impl Runner {
             }
         };
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
+    }
+
+    /// The incremental and append models upstream of `id` that stream a source.
+    fn upstream_streams(&self, id: &str) -> Vec<&ManifestNode> {
+        self.manifest
+            .dag()
+            .ancestors(&id.to_string())
+            .iter()
+            .filter_map(|ancestor| self.manifest.node(ancestor))
+            .filter(|n| {
+                !n.streams.is_empty()
+                    && matches!(
+                        n.materialized,
+                        Some(Materialization::Incremental | Materialization::Append)
+                    )
+            })
+            .collect()
     }
 
     fn result(&self, id: &str, outcome: Outcome, seconds: f64) -> NodeResult {
