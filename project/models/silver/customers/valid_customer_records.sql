@@ -6,9 +6,30 @@ with customer_records as (
     where quarantine_reason is null
 ),
 
-sequenced as (
+record_counts as (
+    select customer_id, count(*) as record_count
+    from customer_records
+    group by customer_id
+),
+
+counted as (
+    select r.*, c.record_count
+    from customer_records as r
+    inner join record_counts as c on r.customer_id = c.customer_id
+),
+
+single_records as (
+    -- the common case (~99% of customers): one record, the earliest and the latest. Numbered
+    -- without a window: DataFusion's window operator pays per partition, and one partition per
+    -- customer made it most of dim_customer's time (docs/benchmarks.md)
+    select * exclude (record_count), arrow_cast(1, 'UInt64') as record_seq, record_count
+    from counted
+    where record_count = 1
+),
+
+sequenced_records as (
     select
-        *,
+        * exclude (record_count),
         -- SPEC §3: "latest" = by updated_at, ties by ingested_at; bronze keeps no row order, so
         -- remaining ties fall to source and then every other column (docs/models.md). NULL
         -- timestamps count as the oldest.
@@ -31,8 +52,11 @@ sequenced as (
                 customer_segment asc nulls first,
                 decline_type asc nulls first
         ) as record_seq,
-        count(*) over (partition by customer_id) as record_count
-    from customer_records
+        record_count
+    from counted
+    where record_count > 1
 )
 
-select * from sequenced
+select * from single_records
+union all
+select * from sequenced_records
