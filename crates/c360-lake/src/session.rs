@@ -28,7 +28,7 @@ impl Lake {
     /// DDL, DML and `SET` statements are refused.
     pub async fn query(&self, sql: &str, limit: Option<usize>) -> Result<Vec<RecordBatch>> {
         use deltalake::datafusion::execution::context::SQLOptions;
-        let ctx = SessionContext::new();
+        let ctx = session_context();
         self.register_all(&ctx).await?;
         let read_only = SQLOptions::new()
             .with_allow_ddl(false)
