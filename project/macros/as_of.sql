@@ -38,3 +38,24 @@ cast({{ ts }} as bigint) > cast({{ reference }} as bigint) + 86400000000
 {% macro utc_date(ts) -%}
 cast(arrow_cast({{ ts }}, 'Timestamp(Microsecond, None)') as date)
 {%- endmacro %}
+
+{#- The first day of the calendar month of a DATE. -#}
+{% macro month_start(day) -%}
+cast(date_trunc('month', {{ day }}) as date)
+{%- endmacro %}
+
+{#- The per-month spend columns of `spend` rows (approved_transactions) grouped by customer
+    and month: exact DECIMAL sums (SPEC §0), the sum of squares for the sample standard
+    deviation and every amount in whole cents for the exact median (metric_avg_transaction_value). -#}
+{% macro monthly_spend_columns(s) -%}
+{{ money_sum(s ~ '.transaction_amount') }} as monthly_spend,
+        count(*) as transaction_count,
+        {{ money_sum('case when ' ~ s ~ '.is_travel then ' ~ s ~ '.transaction_amount end') }} as travel_spend,
+        {{ money_sum('case when ' ~ s ~ '.is_necessity then ' ~ s ~ '.transaction_amount end') }} as necessities_spend,
+        sum(cast({{ s }}.transaction_amount * {{ s }}.transaction_amount as decimal(38, 4))) as sum_of_squares,
+        min({{ s }}.transaction_amount) as min_transaction_value,
+        max({{ s }}.transaction_amount) as max_transaction_value,
+        min({{ s }}.transaction_date) as first_transaction_date,
+        max({{ s }}.transaction_date) as last_transaction_date,
+        array_agg(cast({{ s }}.transaction_amount * 100 as bigint)) as amount_cents
+{%- endmacro %}

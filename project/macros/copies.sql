@@ -42,3 +42,25 @@ case
 coalesce({{ kept }}, {{ normalised }})
 {%- endif %}
 {%- endmacro %}
+
+{#- The ids of `arrived` (bronze rows a model's stream holds) with `is_new`: true when every
+    bronze copy of the id is among them, so no model fed by bronze can hold the id yet (each
+    holds only ids whose copies are at or before its own stream offset). Copies are counted by
+    `duplicated` (ref('duplicated_transaction_ids')), which streams bronze ahead of every model
+    that calls this (a model reads a stream no further than its upstream models have), so its
+    count covers every copy in `arrived`; an id it counts more copies of is treated as
+    possibly held. -#}
+{% macro arrived_transaction_ids(arrived, duplicated) -%}
+{%- from "macros/text.sql" import is_blank -%}
+select
+        a.transaction_id,
+        coalesce(d.copies, 1) = a.arrived_copies as is_new
+    from (
+        select transaction_id, count(*) as arrived_copies
+        from {{ arrived }}
+        where not {{ is_blank('transaction_id') }}
+        group by transaction_id
+    ) as a
+    left join {{ duplicated }} as d
+        on a.transaction_id = d.transaction_id
+{%- endmacro %}

@@ -22,6 +22,13 @@ btrim({{ expr }}, {{ whitespace() }})
     end)
 {%- endmacro %}
 
+{#- A condition every blank value meets (NULL, or before '!' in byte order: empty, or starting
+    with whitespace), written so Parquet statistics can prove a file holds no blank value
+    (null count 0 and minimum >= '!') and skip it. Put it before `is_blank`. -#}
+{% macro may_be_blank(expr) -%}
+({{ expr }} is null or {{ expr }} < '!')
+{%- endmacro %}
+
 {#- SPEC §3 "Title-cased": first letter of every word upper case, the rest lower case
     (DataFusion's initcap: a word is a run of letters and digits). -#}
 {% macro title_case(expr) -%}

@@ -11,7 +11,10 @@
 //!    be NULL and no key may appear twice — both are errors, nothing is written.
 //! 2. The files that hold a matching target row are found by a join of the target (limited
 //!    by the key range of the source, and by the caller's target predicate, e.g. a lookback
-//!    window) with the source keys; file statistics skip every other file.
+//!    window) with the source keys; file statistics skip every other file. Source rows whose
+//!    new-key flag is true (the caller's promise that the target cannot hold their key) are
+//!    left out of that search and inserted as they are; when every source row carries it, no
+//!    target file is read at all.
 //! 3. Each matched target row is compared with its source row, reading full rows only from
 //!    those files: a row whose every column is the same (NULL equal to NULL) stays where it
 //!    is, so an increment that re-sends unchanged rows rewrites nothing.
@@ -50,6 +53,7 @@ pub struct MergeBuilder<'a> {
     name: String,
     keys: Vec<String>,
     delete_flag: Option<String>,
+    new_key_flag: Option<String>,
     target_predicates: Vec<String>,
     idempotency: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
@@ -80,6 +84,7 @@ impl Lake {
             name: name.to_string(),
             keys,
             delete_flag: None,
+            new_key_flag: None,
             target_predicates: Vec::new(),
             idempotency: Vec::new(),
             metadata: BTreeMap::new(),
@@ -92,6 +97,14 @@ impl MergeBuilder<'_> {
     /// deleted, and such a source row is never inserted. The column is not stored.
     pub fn delete_flag(mut self, column: impl Into<String>) -> Self {
         self.delete_flag = Some(column.into());
+        self
+    }
+
+    /// A boolean column of the source: a source row with it true carries a key the target does
+    /// not hold — the caller's promise, not checked — so it is inserted without its key being
+    /// looked up in the target. The column is not stored.
+    pub fn new_key_flag(mut self, column: impl Into<String>) -> Self {
+        self.new_key_flag = Some(column.into());
         self
     }
 
@@ -122,6 +135,7 @@ impl MergeBuilder<'_> {
             name,
             keys,
             delete_flag,
+            new_key_flag,
             target_predicates,
             idempotency,
             metadata,
@@ -159,27 +173,26 @@ impl MergeBuilder<'_> {
                 });
             }
         }
-        let target_schema: SchemaRef = match &delete_flag {
-            Some(flag) => {
-                source_schema
-                    .index_of(flag)
-                    .map_err(|_| LakeError::MergeKey {
-                        table: table_name.clone(),
-                        message: format!(
-                            "delete flag column '{flag}' is not in the model's output"
-                        ),
-                    })?;
-                Arc::new(Schema::new(
-                    source_schema
-                        .fields()
-                        .iter()
-                        .filter(|f| f.name() != flag)
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                ))
-            }
-            None => source_schema.clone(),
-        };
+        let flags: Vec<(&str, &String)> = [("delete flag", &delete_flag), ("new-key flag", &new_key_flag)]
+            .into_iter()
+            .filter_map(|(what, column)| column.as_ref().map(|c| (what, c)))
+            .collect();
+        for (what, column) in &flags {
+            source_schema
+                .index_of(column)
+                .map_err(|_| LakeError::MergeKey {
+                    table: table_name.clone(),
+                    message: format!("{what} column '{column}' is not in the model's output"),
+                })?;
+        }
+        let target_schema: SchemaRef = Arc::new(Schema::new(
+            source_schema
+                .fields()
+                .iter()
+                .filter(|f| !flags.iter().any(|(_, column)| *column == f.name()))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ));
 
         let table = lake.open_existing(layer, &name).await?;
         let state = table
@@ -204,6 +217,22 @@ impl MergeBuilder<'_> {
             .map_err(|e| LakeError::delta(layer, &name, e))?;
         let memtable = MemTable::try_new(source_schema.clone(), vec![batches]).map_err(df_err)?;
         ctx.register_table("__source", Arc::new(memtable))
+            .map_err(df_err)?;
+        // The source rows whose keys are looked up in the target.
+        let lookup_filter = match &new_key_flag {
+            Some(flag) => format!("NOT coalesce({}, false)", quote(flag)),
+            None => "true".to_string(),
+        };
+        ctx.sql(&format!(
+            "CREATE VIEW __lookup AS SELECT * FROM __source WHERE {lookup_filter}"
+        ))
+        .await
+        .map_err(df_err)?
+        .collect()
+        .await
+        .map_err(df_err)?;
+        let lookups = scalar_u64(&ctx, "SELECT count(*) FROM __lookup")
+            .await
             .map_err(df_err)?;
         let target = table
             .table_provider()
@@ -242,7 +271,7 @@ impl MergeBuilder<'_> {
             .collect::<Vec<_>>()
             .join(" AND ");
         let mut limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
-        if let Some(range) = key_range(&ctx, &keys[0]).await.map_err(df_err)? {
+        if let Some(range) = key_range(&ctx, "__lookup", &keys[0]).await.map_err(df_err)? {
             limits.push(range);
         }
         let target_filter = if limits.is_empty() {
@@ -250,18 +279,22 @@ impl MergeBuilder<'_> {
         } else {
             limits.join(" AND ")
         };
-        let matched_files = ctx
-            .sql(&format!(
-                "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
-                 __source s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on} \
-                 ORDER BY file"
-            ))
-            .await
-            .map_err(df_err)?
-            .collect()
-            .await
-            .map_err(df_err)?;
-        let candidate_files = string_column(&matched_files).map_err(df_err)?;
+        let candidate_files = if lookups == 0 {
+            Vec::new()
+        } else {
+            let matched_files = ctx
+                .sql(&format!(
+                    "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
+                     __lookup s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on} \
+                     ORDER BY file"
+                ))
+                .await
+                .map_err(df_err)?
+                .collect()
+                .await
+                .map_err(df_err)?;
+            string_column(&matched_files).map_err(df_err)?
+        };
 
         // 3. Compare each matched row with its source row (full rows, read only from the files
         //    found above): an identical row is left where it is, so re-sending unchanged rows
@@ -296,7 +329,7 @@ impl MergeBuilder<'_> {
                 .sql(&format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del, \
                      ({same}) AS same, {s_keys} FROM \
-                     __source s JOIN (SELECT * FROM __candidates WHERE {target_filter}) t ON {join_on}"
+                     __lookup s JOIN (SELECT * FROM __candidates WHERE {target_filter}) t ON {join_on}"
                 ))
                 .await
                 .map_err(df_err)?
@@ -334,7 +367,7 @@ impl MergeBuilder<'_> {
             // No matches: register an empty comparison so the SQL below has one shape.
             ctx.sql(&format!(
                 "CREATE VIEW __compared AS SELECT {key_list}, false AS del, false AS same \
-                 FROM __source WHERE false"
+                 FROM __lookup WHERE false"
             ))
             .await
             .map_err(df_err)?
@@ -511,16 +544,17 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// `t.key BETWEEN min AND max` over the source's keys, as SQL literals so the scan of the
+/// `t.key BETWEEN min AND max` over the keys of `source`, as SQL literals so the scan of the
 /// target can skip files by their statistics; `None` when the source is empty or the key's
 /// type has no simple literal.
 async fn key_range(
     ctx: &SessionContext,
+    source: &str,
     key: &str,
 ) -> std::result::Result<Option<String>, deltalake::datafusion::error::DataFusionError> {
     let k = quote(key);
     let batches = ctx
-        .sql(&format!("SELECT min({k}), max({k}) FROM __source"))
+        .sql(&format!("SELECT min({k}), max({k}) FROM {source}"))
         .await?
         .collect()
         .await?;

@@ -129,6 +129,9 @@ pub struct ModelConfig {
     /// `delete_flag_column`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_flag_column: Option<String>,
+    /// `new_key_flag_column`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_key_flag_column: Option<String>,
     /// `partition_by`: a column or a list of them.
     #[serde(
         default,
@@ -171,6 +174,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "incremental_predicates",
     "merge_lookback",
     "delete_flag_column",
+    "new_key_flag_column",
     "partition_by",
     "cluster_by",
     "tags",
@@ -236,6 +240,10 @@ impl ModelConfig {
                 .delete_flag_column
                 .clone()
                 .or_else(|| self.delete_flag_column.clone()),
+            new_key_flag_column: over
+                .new_key_flag_column
+                .clone()
+                .or_else(|| self.new_key_flag_column.clone()),
             partition_by: over
                 .partition_by
                 .clone()
@@ -261,6 +269,7 @@ impl ModelConfig {
             incremental_predicates,
             merge_lookback,
             delete_flag_column,
+            new_key_flag_column,
             partition_by,
             cluster_by,
             tags,
@@ -285,6 +294,7 @@ impl ModelConfig {
             ("incremental_predicates", !incremental_predicates.is_empty()),
             ("merge_lookback", merge_lookback.is_some()),
             ("delete_flag_column", delete_flag_column.is_some()),
+            ("new_key_flag_column", new_key_flag_column.is_some()),
         ] {
             if set && !merges {
                 return Err(format!(
@@ -327,6 +337,7 @@ impl ModelConfig {
             incremental_predicates,
             merge_lookback,
             delete_flag_column,
+            new_key_flag_column,
             partition_by,
             cluster_by,
             tags: tags.unwrap_or_default().into_iter().collect(),
@@ -358,6 +369,10 @@ pub struct ResolvedConfig {
     /// instead of updating it (and are never inserted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_flag_column: Option<String>,
+    /// Incremental: incoming rows with this boolean column true carry a key the table does not
+    /// hold yet (the model's promise): the MERGE inserts them without looking their key up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_key_flag_column: Option<String>,
     /// Columns the stored table is partitioned by.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partition_by: Vec<String>,
@@ -415,6 +430,7 @@ mod tests {
                 days: 1,
             }),
             delete_flag_column: Some(String::new()),
+            new_key_flag_column: Some(String::new()),
             partition_by: Some(vec![]),
             cluster_by: Some(vec![]),
             tags: Some(vec![]),
@@ -491,6 +507,7 @@ mod tests {
             .contains("unique_key"));
         assert!(check(json!({"materialized": "table", "unique_key": "id"})).is_err());
         assert!(check(json!({"materialized": "append", "delete_flag_column": "d"})).is_err());
+        assert!(check(json!({"materialized": "table", "new_key_flag_column": "n"})).is_err());
         assert!(check(json!({"materialized": "rust"}))
             .unwrap_err()
             .contains("rust_function"));

@@ -13,5 +13,6 @@ select
     max(transaction_date) as as_of,
     'latest stg_transactions date' as as_of_source,
     {%- endif %}
+    min(transaction_date) as first_transaction_date,
     max(transaction_date) as max_transaction_date
 from stg_transactions

@@ -191,15 +191,19 @@ async fn write(
             .ok_or_else(missing)?
     };
     let flag = config.delete_flag_column.as_deref();
+    let new_key_flag = config.new_key_flag_column.as_deref();
 
     if !incremental {
-        // A full build keeps only rows not flagged for deletion, without the flag column.
+        // A full build keeps only rows not flagged for deletion, without the flag columns.
+        let flags: Vec<String> = flag.into_iter().chain(new_key_flag).map(quote).collect();
         let sql = match flag {
-            Some(flag) => {
-                let f = quote(flag);
-                format!("SELECT * EXCLUDE ({f}) FROM ({sql}) WHERE NOT coalesce({f}, false)")
-            }
-            None => sql.to_string(),
+            _ if flags.is_empty() => sql.to_string(),
+            Some(flag) => format!(
+                "SELECT * EXCLUDE ({}) FROM ({sql}) WHERE NOT coalesce({}, false)",
+                flags.join(", "),
+                quote(flag)
+            ),
+            None => format!("SELECT * EXCLUDE ({}) FROM ({sql})", flags.join(", ")),
         };
         let frame = ctx.sql(&sql).await?;
         let out = super::layout::write_clustered(
@@ -231,6 +235,9 @@ async fn write(
     let mut merge = lake.merge(layer, &name, config.unique_key.clone());
     if let Some(flag) = flag {
         merge = merge.delete_flag(flag);
+    }
+    if let Some(flag) = new_key_flag {
+        merge = merge.new_key_flag(flag);
     }
     for predicate in &config.incremental_predicates {
         merge = merge.target_predicate(predicate.clone());

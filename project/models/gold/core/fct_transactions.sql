@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='transaction_id',
     delete_flag_column='is_deleted',
+    new_key_flag_column='is_new',
     cluster_by='transaction_date'
 ) }}
 -- fct_transactions (SPEC §4.3): one row per stg_transactions row, declined ones included,
@@ -13,15 +14,15 @@
 -- dim_customer version re-keys the facts it covers; an unknown customer's retried
 -- transactions arrive). Their rows are merged on transaction_id — the MERGE leaves identical
 -- rows in place, so only re-keyed facts are rewritten — and ids gone from stg_transactions are
--- deleted.
+-- deleted. Ids with no earlier bronze copy cannot be here yet and are appended without a
+-- lookup (`is_new`).
 with stg_transactions as (
     select * from {{ ref('stg_transactions') }}
 ),
 
 {% if is_incremental() -%}
 arrived_ids as (
-    select distinct transaction_id from {{ stream('bronze', 'transactions') }}
-    where not {{ is_blank('transaction_id') }}
+    {{ arrived_transaction_ids(stream('bronze', 'transactions'), ref('duplicated_transaction_ids')) }}
 ),
 
 arrived_transactions as (
@@ -39,7 +40,8 @@ arrived_transactions as (
         s.channel,
         s.status,
         s.transaction_amount,
-        s.transaction_id is null as is_deleted
+        s.transaction_id is null as is_deleted,
+        a.is_new
     from arrived_ids as a
     left join stg_transactions as s on a.transaction_id = s.transaction_id
 ),
@@ -58,7 +60,8 @@ rekeyed_transactions as (
         s.channel,
         s.status,
         s.transaction_amount,
-        false as is_deleted
+        false as is_deleted,
+        false as is_new
     from stg_transactions as s
     left anti join arrived_ids as a on s.transaction_id = a.transaction_id
     where s.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
@@ -81,7 +84,8 @@ changed_transactions as (
         channel,
         status,
         transaction_amount,
-        false as is_deleted
+        false as is_deleted,
+        true as is_new
     from stg_transactions
 ),
 {%- endif %}
@@ -122,7 +126,8 @@ select
     p.channel,
     p.status,
     p.transaction_amount,
-    p.is_deleted
+    p.is_deleted,
+    p.is_new
 from point_in_time as p
 left join categories as c on p.merchant_category = c.category_name
 -- SPEC §4.3 clustered by transaction date: cluster_by sorts each written partition by

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 -- customer_behaviour: the behavioural metrics and segment of every current customer at as_of
--- (SPEC §4.4). Spend = approved, transaction_date <= as_of, summed from customer_monthly_spend.
--- A table read by customer_segments and customer_segment_history.
+-- (SPEC §4.4). Spend = approved, transaction_date <= as_of: the lifetime sums add up
+-- monthly_spend_to_date, the 90-day windows sum the facts of the last 180 days (only those
+-- months' files are read). A table read by customer_segments and customer_segment_history.
 --
 -- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as
 -- travel_spend * 100 >= lifetime_value * 25), so a boundary case never depends on floating
@@ -14,22 +15,42 @@ run as (
     select {{ as_of() }} as as_of
 ),
 
-spend_by_customer as (
-    -- the months of customer_monthly_spend added up (exact sums: the same values as summing
-    -- the transactions)
+lifetime_by_customer as (
+    -- the months up to as_of added up (exact sums: the same values as summing the transactions)
     select
         customer_id,
         cast(sum(transaction_count) as bigint) as total_transactions,
         {{ money_sum('monthly_spend') }} as lifetime_value,
         min(first_transaction_date) as first_transaction_date,
         max(last_transaction_date) as last_transaction_date,
-        -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90]
-        {{ money_sum('spend_last_90_days') }} as spend_last_90_days,
-        {{ money_sum('spend_prior_90_days') }} as spend_prior_90_days,
         {{ money_sum('travel_spend') }} as travel_spend,
         {{ money_sum('necessities_spend') }} as necessities_spend
-    from {{ ref('customer_monthly_spend') }}
+    from {{ ref('monthly_spend_to_date') }}
     group by customer_id
+),
+
+windows_by_customer as (
+    -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90],
+    -- i.e. 0..89 and 90..179 days before as_of
+    select
+        s.customer_id,
+        {{ money_sum('case when d.days_before_as_of < 90 then s.transaction_amount end') }} as spend_last_90_days,
+        {{ money_sum('case when d.days_before_as_of >= 90 then s.transaction_amount end') }} as spend_prior_90_days
+    from (
+        select date_day, days_before_as_of from {{ ref('as_of_calendar') }}
+        where days_before_as_of between 0 and 179
+    ) as d
+    inner join {{ ref('approved_transactions') }} as s on s.transaction_date = d.date_day
+    group by s.customer_id
+),
+
+spend_by_customer as (
+    select
+        l.*,
+        w.spend_last_90_days,
+        w.spend_prior_90_days
+    from lifetime_by_customer as l
+    left join windows_by_customer as w on l.customer_id = w.customer_id
 ),
 
 metrics as (

@@ -5,50 +5,49 @@ with current_customers as (
 ),
 
 monthly_totals as (
-    -- count, sum, sum of squares, min and max, from customer_monthly_spend's exact sums
+    -- count, sum, sum of squares, min and max, from the months' exact sums, and every amount
+    -- in cents, sorted
     select
         customer_id,
         cast(sum(transaction_count) as bigint) as n,
         sum(monthly_spend) as total,
         sum(sum_of_squares) as sum_of_squares,
         min(min_transaction_value) as min_transaction_value,
-        max(max_transaction_value) as max_transaction_value
-    from {{ ref('customer_monthly_spend') }}
-    group by customer_id
-),
-
-medians as (
-    -- SPEC §4.4: exact median. percentile_cont over whole cents is exact (the mean of two
-    -- integers is a multiple of 0.5, which a double holds exactly), then back to dollars as a
-    -- DECIMAL with 3 places (a median can fall on half a cent)
-    select
-        customer_id,
-        cast(
-            cast(percentile_cont(0.5) within group (order by cast(transaction_amount * 100 as bigint)) as decimal(16, 1))
-            / 100
-            as decimal(15, 3)
-        ) as median_transaction_value
-    from {{ ref('spend_transactions') }}
+        max(max_transaction_value) as max_transaction_value,
+        array_sort(flatten(array_agg(amount_cents))) as sorted_cents
+    from {{ ref('monthly_spend_to_date') }}
     group by customer_id
 ),
 
 stats as (
     select
-        t.customer_id,
-        t.n as transaction_count,
-        cast(t.total as double) / t.n as avg_transaction_value,
+        customer_id,
+        n as transaction_count,
+        cast(total as double) / n as avg_transaction_value,
         -- SPEC §4.4: sample standard deviation, NULL if < 2 transactions. From exact DECIMAL
         -- sums, sqrt((n·Σx² − (Σx)²) / (n(n − 1))): a streaming stddev over doubles depends on
         -- the order the rows arrive in, and SPEC §0 wants the same value from the same bronze
-        case when t.n >= 2 then sqrt(
-            cast(t.n * t.sum_of_squares - t.total * t.total as double)
-                / (cast(t.n as double) * (t.n - 1))
+        case when n >= 2 then sqrt(
+            cast(n * sum_of_squares - total * total as double)
+                / (cast(n as double) * (n - 1))
         ) end as stddev_transaction_value,
-        t.min_transaction_value,
-        t.max_transaction_value,
-        m.median_transaction_value
-    from monthly_totals as t
-    inner join medians as m on t.customer_id = m.customer_id
+        min_transaction_value,
+        max_transaction_value,
+        -- SPEC §4.4: exact median: the middle amount, or the mean of the two middle ones, of
+        -- the sorted cents (positions (n + 1) / 2 and (n + 2) / 2, 1-based, integer division:
+        -- the same one for odd n). The mean of two integers is a multiple of 0.5, which a
+        -- double holds exactly; back to dollars as a DECIMAL with 3 places (a median can fall
+        -- on half a cent)
+        cast(
+            cast(
+                (array_element(sorted_cents, (n + 1) / 2) + array_element(sorted_cents, (n + 2) / 2))
+                / 2.0
+                as decimal(16, 1)
+            )
+            / 100
+            as decimal(15, 3)
+        ) as median_transaction_value
+    from monthly_totals
 ),
 
 measured as (

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', unique_key='transaction_id') }}
+{{ config(
+    materialized='incremental',
+    unique_key='transaction_id',
+    new_key_flag_column='is_new'
+) }}
 -- int_transactions: one row per transaction_id (non-missing): the latest bronze copy,
 -- normalised, with how many bronze copies it had and why it is quarantined (NULL = valid).
 -- stg_transactions and quarantine_transactions are built from this table.
@@ -6,9 +10,10 @@
 -- Incremental (docs/models.md § Incremental runs): a run reads only the bronze rows that
 -- arrived since the last one (stream), re-decides the ids they carry against the stored latest
 -- copy, retries stored unknown_customer rows whose customer now exists, and MERGEs the result
--- on transaction_id. A full build decides every id from the whole of bronze; both give the
--- same table, because every column a decision needs (the raw values of the tiebreak, the copy
--- count) is stored.
+-- on transaction_id; an id none of whose bronze copies came before (`is_new`, the common
+-- case) is appended without being looked up. A full build decides every id from the whole of
+-- bronze; both give the same table, because every column a decision needs (the raw values of
+-- the tiebreak, the copy count) is stored.
 with arrived as (
     -- every bronze row on a full build; the rows bronze gained since this model's last commit
     -- on an incremental run
@@ -26,9 +31,13 @@ identified as (
 ),
 
 {% if is_incremental() -%}
+arrived_ids as (
+    {{ arrived_transaction_ids('arrived', ref('duplicated_transaction_ids')) }}
+),
+
 stored_copies as (
     -- the stored latest copy of every id that arrived again, as it arrived, with the copies
-    -- counted so far
+    -- counted so far (only ids with an earlier bronze copy can have one)
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
         {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
@@ -38,7 +47,7 @@ stored_copies as (
         {{ as_arrived('raw_status', 'status') }} as status,
         ingested_at, source, copies
     from {{ this }}
-    where transaction_id in (select transaction_id from identified)
+    where transaction_id in (select transaction_id from arrived_ids where not is_new)
 ),
 
 retried as (
@@ -183,4 +192,15 @@ validated as (
         on n.customer_id = k.customer_id
 )
 
-select * from validated
+select
+    v.*,
+    {%- if is_incremental() %}
+    -- no bronze copy of the id came before this run's: appended without a lookup (retried
+    -- rows are stored ones)
+    coalesce(a.is_new, false) as is_new
+from validated as v
+left join arrived_ids as a on v.transaction_id = a.transaction_id
+    {%- else %}
+    true as is_new
+from validated as v
+    {%- endif %}

@@ -1,7 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key='transaction_id',
-    delete_flag_column='is_deleted'
+    delete_flag_column='is_deleted',
+    new_key_flag_column='is_new'
 ) }}
 -- stg_transactions (SPEC §3): one row per valid transaction_id — the surviving copy of every
 -- transaction whose latest copy passed validation (an earlier valid copy never resurrects a
@@ -12,40 +13,53 @@
 -- since (its own stream offset) and the valid transactions of customers that gained records
 -- since and are not here yet (unknown_customer rows that were retried). Their current
 -- int_transactions rows are merged; an id no longer valid is deleted (a later bad correction
--- removes the row it corrects).
+-- removes the row it corrects). Ids this table cannot hold yet (no earlier bronze copy, or a
+-- retried id found absent) are appended without a lookup (`is_new`).
 with int_transactions as (
     select * from {{ ref('int_transactions') }}
 ),
 
 {% if is_incremental() -%}
 arrived_ids as (
-    select transaction_id from {{ stream('bronze', 'transactions') }}
-    where not {{ is_blank('transaction_id') }}
+    {{ arrived_transaction_ids(stream('bronze', 'transactions'), ref('duplicated_transaction_ids')) }}
+),
+
+changed_customers as (
+    select customer_id from {{ stream('bronze', 'customers') }}
 ),
 
 retried_ids as (
-    -- SPEC §3: unknown_customer rows flow into silver once their customer exists
-    select i.transaction_id
+    -- SPEC §3: unknown_customer rows flow into silver once their customer exists: the valid
+    -- transactions of customers that gained records that are not here yet (both sides read
+    -- only those customers' rows)
+    select i.transaction_id, true as is_new
     from int_transactions as i
-    left anti join {{ this }} as t on i.transaction_id = t.transaction_id
+    left anti join (
+        select transaction_id from {{ this }}
+        where customer_id in (select customer_id from changed_customers)
+    ) as t on i.transaction_id = t.transaction_id
     where i.quarantine_reason is null
-        and i.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
+        and i.customer_id in (select customer_id from changed_customers)
 ),
 
 touched_ids as (
-    select transaction_id from arrived_ids
-    union
-    select transaction_id from retried_ids
+    select transaction_id, bool_or(is_new) as is_new
+    from (
+        select transaction_id, is_new from arrived_ids
+        union all
+        select transaction_id, is_new from retried_ids
+    ) as touched
+    group by transaction_id
 ),
 
 decided as (
-    select i.*, i.quarantine_reason is not null as is_deleted
+    select i.*, i.quarantine_reason is not null as is_deleted, t.is_new
     from int_transactions as i
     inner join touched_ids as t on i.transaction_id = t.transaction_id
 )
 {%- else -%}
 decided as (
-    select *, false as is_deleted
+    select *, false as is_deleted, true as is_new
     from int_transactions
     where quarantine_reason is null
 )
@@ -63,5 +77,6 @@ select
     status,
     ingested_at,
     source,
-    is_deleted
+    is_deleted,
+    is_new
 from decided

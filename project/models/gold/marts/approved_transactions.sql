@@ -1,7 +1,8 @@
 {{ config(materialized='ephemeral') }}
--- spend_transactions: SPEC §0 "spend" = approved transactions with transaction_date <= as_of,
+-- approved_transactions: the approved facts (SPEC §0: declines never count as spend), any date,
 -- with the category flags of dim_merchant_category (the one source of truth for travel and
--- necessity). Inlined into every mart.
+-- necessity). "Spend" is these rows up to as_of: customer_monthly_spend keeps every month, and
+-- the marts cut at as_of (monthly_spend_to_date, customer_behaviour's windows).
 with facts as (
     select customer_id, date_key, transaction_date, transaction_amount, merchant_category_key, status
     from {{ ref('fct_transactions') }}
@@ -20,6 +21,5 @@ select
     coalesce(c.is_necessity, false) as is_necessity
 from facts as f
 left join categories as c on f.merchant_category_key = c.category_key
--- SPEC §0: approved only (declines never count as spend), and nothing after as_of
+-- SPEC §0: approved only
 where f.status = 'approved'
-    and f.transaction_date <= {{ as_of() }}
