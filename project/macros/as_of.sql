@@ -46,7 +46,8 @@ cast(date_trunc('month', {{ day }}) as date)
 
 {#- The per-month spend columns of `spend` rows (approved_transactions) grouped by customer
     and month: exact DECIMAL sums (SPEC §0), the sum of squares for the sample standard
-    deviation and every amount in whole cents for the exact median (metric_avg_transaction_value). -#}
+    deviation and every amount in whole cents, sorted (the same list however the rows arrive),
+    for the exact median (metric_avg_transaction_value). -#}
 {% macro monthly_spend_columns(s) -%}
 {{ money_sum(s ~ '.transaction_amount') }} as monthly_spend,
         count(*) as transaction_count,
@@ -57,5 +58,5 @@ cast(date_trunc('month', {{ day }}) as date)
         max({{ s }}.transaction_amount) as max_transaction_value,
         min({{ s }}.transaction_date) as first_transaction_date,
         max({{ s }}.transaction_date) as last_transaction_date,
-        array_agg(cast({{ s }}.transaction_amount * 100 as bigint)) as amount_cents
+        array_sort(array_agg(cast({{ s }}.transaction_amount * 100 as bigint))) as amount_cents
 {%- endmacro %}

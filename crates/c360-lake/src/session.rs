@@ -261,6 +261,11 @@ pub(crate) fn delta_compatible(schema: &SchemaRef) -> SchemaRef {
                     DataType::Timestamp(TimeUnit::Microsecond, tz.clone())
                 }
                 DataType::Date64 => DataType::Date32,
+                // Delta names a list's item `element` (and reads it back so): a list written
+                // under DataFusion's `item` would not match the table's schema on a later write.
+                DataType::List(item) | DataType::LargeList(item) => DataType::List(Arc::new(
+                    Field::new("element", item.data_type().clone(), true),
+                )),
                 other => other.clone(),
             };
             // Query results often claim non-null columns; a table must accept later writes.

@@ -112,7 +112,12 @@ fn run_message(setup: &Setup, model: &str) -> String {
 /// Builds incrementally and checks that the stream-fed models merged rather than rebuilt.
 fn incremental_build(setup: &Setup) {
     setup.build();
-    for model in ["int_transactions", "stg_transactions", "fct_transactions"] {
+    for model in [
+        "int_transactions",
+        "stg_transactions",
+        "fct_transactions",
+        "customer_monthly_spend",
+    ] {
         let message = run_message(setup, model);
         assert!(message.starts_with("merged into"), "{model}: {message}");
     }

@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
 -- customer_behaviour: the behavioural metrics and segment of every current customer at as_of
--- (SPEC §4.4). Spend = approved, transaction_date <= as_of: the lifetime sums add up
--- monthly_spend_to_date, the 90-day windows sum the facts of the last 180 days (only those
--- months' files are read). A table read by customer_segments and customer_segment_history.
+-- (SPEC §4.4). Spend = approved, transaction_date <= as_of: the sums add up the months of
+-- monthly_spend_to_date, and the 90-day windows take the days of their (at most two) boundary
+-- months from those months' transactions (only those months' files are read). A table read by
+-- customer_segments and customer_segment_history.
 --
 -- Segment thresholds are evaluated exactly on the DECIMAL sums (e.g. travel_spend_pct >= 25 as
 -- travel_spend * 100 >= lifetime_value * 25), so a boundary case never depends on floating
@@ -15,30 +16,52 @@ run as (
     select {{ as_of() }} as as_of
 ),
 
-lifetime_by_customer as (
-    -- the months up to as_of added up (exact sums: the same values as summing the transactions)
+window_months as (
+    -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90],
+    -- i.e. 0..89 and 90..179 days before as_of. Each calendar month touching them, by where
+    -- its days up to as_of fall: all in last_90, all in prior_90, or split (a boundary month,
+    -- at most two, summed from its transactions)
     select
-        customer_id,
-        cast(sum(transaction_count) as bigint) as total_transactions,
-        {{ money_sum('monthly_spend') }} as lifetime_value,
-        min(first_transaction_date) as first_transaction_date,
-        max(last_transaction_date) as last_transaction_date,
-        {{ money_sum('travel_spend') }} as travel_spend,
-        {{ money_sum('necessities_spend') }} as necessities_spend
-    from {{ ref('monthly_spend_to_date') }}
-    group by customer_id
+        month_start,
+        case
+            when max(days_before_as_of) <= 89 then 'last_90'
+            when min(days_before_as_of) >= 90 and max(days_before_as_of) <= 179 then 'prior_90'
+            else 'boundary'
+        end as part
+    from {{ ref('as_of_calendar') }}
+    where days_before_as_of >= 0
+    group by month_start
+    having min(days_before_as_of) <= 179
 ),
 
-windows_by_customer as (
-    -- SPEC §0 windows: last_90 = (as_of - 90, as_of], prior_90 = (as_of - 180, as_of - 90],
-    -- i.e. 0..89 and 90..179 days before as_of
+months_by_customer as (
+    -- the months up to as_of added up (exact sums: the same values as summing the
+    -- transactions), and the whole months of each window
+    select
+        m.customer_id,
+        cast(sum(m.transaction_count) as bigint) as total_transactions,
+        {{ money_sum('m.monthly_spend') }} as lifetime_value,
+        min(m.first_transaction_date) as first_transaction_date,
+        max(m.last_transaction_date) as last_transaction_date,
+        {{ money_sum('m.travel_spend') }} as travel_spend,
+        {{ money_sum('m.necessities_spend') }} as necessities_spend,
+        {{ money_sum("case when w.part = 'last_90' then m.monthly_spend end") }} as whole_months_last_90,
+        {{ money_sum("case when w.part = 'prior_90' then m.monthly_spend end") }} as whole_months_prior_90
+    from {{ ref('monthly_spend_to_date') }} as m
+    left join window_months as w on m.month_start = w.month_start
+    group by m.customer_id
+),
+
+boundary_days_by_customer as (
+    -- the window days of the boundary months, from those months' transactions
     select
         s.customer_id,
-        {{ money_sum('case when d.days_before_as_of < 90 then s.transaction_amount end') }} as spend_last_90_days,
-        {{ money_sum('case when d.days_before_as_of >= 90 then s.transaction_amount end') }} as spend_prior_90_days
+        {{ money_sum('case when d.days_before_as_of < 90 then s.transaction_amount end') }} as last_90,
+        {{ money_sum('case when d.days_before_as_of >= 90 then s.transaction_amount end') }} as prior_90
     from (
         select date_day, days_before_as_of from {{ ref('as_of_calendar') }}
         where days_before_as_of between 0 and 179
+            and month_start in (select month_start from window_months where part = 'boundary')
     ) as d
     inner join {{ ref('approved_transactions') }} as s on s.transaction_date = d.date_day
     group by s.customer_id
@@ -46,11 +69,13 @@ windows_by_customer as (
 
 spend_by_customer as (
     select
-        l.*,
-        w.spend_last_90_days,
-        w.spend_prior_90_days
-    from lifetime_by_customer as l
-    left join windows_by_customer as w on l.customer_id = w.customer_id
+        m.* exclude (whole_months_last_90, whole_months_prior_90),
+        cast(m.whole_months_last_90 + coalesce(b.last_90, 0) as decimal(18, 2))
+            as spend_last_90_days,
+        cast(m.whole_months_prior_90 + coalesce(b.prior_90, 0) as decimal(18, 2))
+            as spend_prior_90_days
+    from months_by_customer as m
+    left join boundary_days_by_customer as b on m.customer_id = b.customer_id
 ),
 
 metrics as (

@@ -7,12 +7,7 @@ with current_customers as (
 
 monthly as (
     -- the months with spend, up to as_of's month
-    select
-        customer_id,
-        month_start,
-        cast(month_start + interval '1 month' as date) as next_month_start,
-        monthly_spend,
-        transaction_count
+    select customer_id, month_start, monthly_spend, transaction_count
     from {{ ref('monthly_spend_to_date') }}
 ),
 
@@ -24,40 +19,51 @@ first_month as (
     group by m.customer_id
 ),
 
-months as (
-    -- SPEC §4.4: every calendar month from the first spend month to as_of's month
+calendar_months as (
+    -- every calendar month up to as_of's month
+    select distinct month_start from {{ ref('as_of_calendar') }}
+    where days_before_as_of >= 0
+),
+
+filled as (
+    -- SPEC §4.4: every calendar month from the first spend month to as_of's month, months
+    -- without spend included as 0
     select
         f.customer_id,
         f.first_month,
-        unnest(generate_series(f.first_month, {{ as_of_month() }}, interval '1 month')) as month_start
+        m.month_start,
+        coalesce(s.monthly_spend, cast(0 as decimal(18, 2))) as monthly_spend,
+        coalesce(s.transaction_count, 0) as transaction_count
     from first_month as f
+    inner join calendar_months as m on m.month_start >= f.first_month
+    left join monthly as s
+        on f.customer_id = s.customer_id and m.month_start = s.month_start
 ),
 
 compared as (
-    -- SPEC §4.4: months without spend included as 0; prior_month_spend is the previous
-    -- calendar month's spend (0 when it had none), NULL in the first month. The previous
-    -- month is found by a join rather than a `lag` window: one window partition per customer
-    -- costs DataFusion ~1 s per 50,000 partitions (apache/datafusion#23982)
+    -- SPEC §4.4: prior_month_spend is the previous calendar month's spend, NULL in the first
+    -- month. Each customer's months are contiguous, so in (customer, month) order the row
+    -- before a month that is not the customer's first is the customer's previous month: one
+    -- window over the whole table (the sort the output needs anyway) instead of a window
+    -- partition per customer, which costs DataFusion ~1 s per 50,000 partitions
+    -- (apache/datafusion#23982)
     select
-        m.customer_id,
-        m.month_start,
-        coalesce(s.monthly_spend, cast(0 as decimal(18, 2))) as monthly_spend,
-        coalesce(s.transaction_count, 0) as transaction_count,
-        m.month_start = m.first_month as is_first_month,
-        case when m.month_start > m.first_month
-            then coalesce(p.monthly_spend, cast(0 as decimal(18, 2)))
+        customer_id,
+        month_start,
+        monthly_spend,
+        transaction_count,
+        month_start = first_month as is_first_month,
+        case when month_start > first_month
+            then lag(monthly_spend) over (order by customer_id, month_start)
         end as prior_month_spend
-    from months as m
-    left join monthly as s
-        on m.customer_id = s.customer_id and m.month_start = s.month_start
-    left join monthly as p
-        on m.customer_id = p.customer_id and m.month_start = p.next_month_start
+    from filled
 )
 
 select
     c.customer_id,
     c.month_start,
-    to_char(c.month_start, '%Y-%m') as year_month,
+    -- 'YYYY-MM' (the first 7 characters of the ISO date; to_char formats value by value)
+    substr(cast(c.month_start as varchar), 1, 7) as year_month,
     c.monthly_spend,
     c.transaction_count,
     c.prior_month_spend,
