@@ -43,7 +43,10 @@ retried_ids as (
 ),
 
 touched_ids as (
-    select transaction_id, bool_or(is_new) as is_new
+    -- new only if no source says otherwise: an arrived id with earlier copies may be held
+    -- under another customer (a correction can change it), which the retried test, reading
+    -- only the changed customers' rows, would not see
+    select transaction_id, bool_and(is_new) as is_new
     from (
         select transaction_id, is_new from arrived_ids
         union all
