@@ -173,10 +173,13 @@ impl MergeBuilder<'_> {
                 });
             }
         }
-        let flags: Vec<(&str, &String)> = [("delete flag", &delete_flag), ("new-key flag", &new_key_flag)]
-            .into_iter()
-            .filter_map(|(what, column)| column.as_ref().map(|c| (what, c)))
-            .collect();
+        let flags: Vec<(&str, &String)> = [
+            ("delete flag", &delete_flag),
+            ("new-key flag", &new_key_flag),
+        ]
+        .into_iter()
+        .filter_map(|(what, column)| column.as_ref().map(|c| (what, c)))
+        .collect();
         for (what, column) in &flags {
             source_schema
                 .index_of(column)
@@ -271,7 +274,10 @@ impl MergeBuilder<'_> {
             .collect::<Vec<_>>()
             .join(" AND ");
         let mut limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
-        if let Some(range) = key_range(&ctx, "__lookup", &keys[0]).await.map_err(df_err)? {
+        if let Some(range) = key_range(&ctx, "__lookup", &keys[0])
+            .await
+            .map_err(df_err)?
+        {
             limits.push(range);
         }
         let target_filter = if limits.is_empty() {

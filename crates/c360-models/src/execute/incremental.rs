@@ -22,7 +22,7 @@ use c360_lake::datafusion::common::{ScalarValue, TableReference};
 use c360_lake::datafusion::datasource::MemTable;
 use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::{Changes, Lake, Layer, WriteMode};
+use c360_lake::{Changes, Lake, LakeError, Layer, WriteMode};
 
 use super::materialize::{target, Failure, Outcome};
 use crate::config::{Materialization, ResolvedConfig};
@@ -254,7 +254,15 @@ async fn write(
     }
     let rows = futures::stream::iter(batches.into_iter().map(Ok));
     let source = Box::pin(RecordBatchStreamAdapter::new(schema, rows));
-    let out = merge.execute(source).await?;
+    let out = merge.execute(source).await.map_err(|e| match e {
+        // The model's columns changed since the table was built (a new project version):
+        // a MERGE cannot add or change columns, a rebuild can.
+        LakeError::SchemaMismatch { .. } => Failure::Other(format!(
+            "{e}; the model's columns changed since its table was built: rebuild it with \
+             --full-refresh"
+        )),
+        other => Failure::Lake(other),
+    })?;
     let affected = out.inserted + out.updated + out.deleted;
     Ok(Outcome {
         rows_affected: Some(affected),

@@ -253,6 +253,44 @@ async fn null_keys_fail_the_model_and_keep_the_table() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_whose_columns_changed_asks_for_a_full_refresh() {
+    let dir = copy_fixture("incremental");
+    let model = dir.path().join("models/silver/changing.sql");
+    std::fs::write(
+        &model,
+        "{{ config(unique_key='event_key') }}\n\
+         select event_key, max(seq) as seq from {{ ref('event_log') }} group by event_key\n",
+    )
+    .unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    append_events(&lake, &FIRST[..2], WriteMode::Append).await;
+    assert_success(&run(dir.path(), false).await);
+    let before = lake.content_hash(Layer::Silver, "changing").await.unwrap();
+
+    // A new version of the model adds a column: a MERGE cannot, and says what to do.
+    std::fs::write(
+        &model,
+        "{{ config(unique_key='event_key') }}\n\
+         select event_key, max(seq) as seq, count(*) as events from {{ ref('event_log') }} \
+         group by event_key\n",
+    )
+    .unwrap();
+    append_events(&lake, &FIRST[2..], WriteMode::Append).await;
+    let results = run(dir.path(), false).await;
+    let r = results.get("model.changing").unwrap();
+    assert_eq!(r.status, NodeStatus::Error);
+    assert!(r.message.contains("--full-refresh"), "{}", r.message);
+    assert_eq!(
+        lake.content_hash(Layer::Silver, "changing").await.unwrap(),
+        before
+    );
+
+    assert_success(&run(dir.path(), true).await);
+    let rebuilt = lake.read_all(Layer::Silver, "changing").await.unwrap();
+    assert_eq!(rebuilt[0].num_columns(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unregistered_rust_function_is_a_clear_error() {
     let dir = copy_fixture("incremental");
     let lake = Lake::new(dir.path().join("lake"));
