@@ -196,14 +196,16 @@ async fn write(
     if !incremental {
         // A full build keeps only rows not flagged for deletion, without the flag columns.
         let flags: Vec<String> = flag.into_iter().chain(new_key_flag).map(quote).collect();
-        let sql = match flag {
-            _ if flags.is_empty() => sql.to_string(),
-            Some(flag) => format!(
-                "SELECT * EXCLUDE ({}) FROM ({sql}) WHERE NOT coalesce({}, false)",
-                flags.join(", "),
-                quote(flag)
-            ),
-            None => format!("SELECT * EXCLUDE ({}) FROM ({sql})", flags.join(", ")),
+        let sql = if flags.is_empty() {
+            sql.to_string()
+        } else {
+            let kept = flag.map_or("true".to_string(), |f| {
+                format!("NOT coalesce({}, false)", quote(f))
+            });
+            format!(
+                "SELECT * EXCLUDE ({}) FROM ({sql}) WHERE {kept}",
+                flags.join(", ")
+            )
         };
         let frame = ctx.sql(&sql).await?;
         let out = super::layout::write_clustered(
