@@ -15,8 +15,9 @@
 //!   action), so a retried load or simulation is applied once.
 //! - [`Lake::merge`]: MERGE on a unique key ([`MergeBuilder`]), rewriting only the files that
 //!   hold matched rows, with a delete flag and target limits (lookback windows).
-//! - Change streams ([`Lake::changes_since`], [`Lake::app_version`]): the rows an append-only
-//!   table gained after a version, and the consumer offsets stored with the consumer's commits.
+//! - Change streams ([`Lake::changes_since`], [`Lake::changes_between`], [`Lake::app_version`]):
+//!   the rows a table gained (or a MERGE rewrote, [`Appends`]) after a version, and the
+//!   consumer offsets stored with the consumer's commits.
 //! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
 //!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
 //!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). DataFusion
@@ -73,7 +74,7 @@ pub use catalog::TableInfo;
 pub use error::{LakeError, Result};
 pub use merge::{MergeBuilder, MergeOutcome};
 pub use session::session_context;
-pub use stream::Changes;
+pub use stream::{Appends, Changes};
 pub use write::{
     FileSink, SinkFactory, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome,
 };

@@ -11,12 +11,20 @@
 //! for tables that only ever receive appends (bronze). When a file of `v` is gone (the table
 //! was overwritten, say by a new `c360 generate`), there is no incremental answer and
 //! [`Lake::changes_since`] says so with [`Changes::Rewritten`]; the consumer then rebuilds.
+//!
+//! A table that MERGEs (a model's, [`Appends::OrMerges`]) loses files without being rewritten:
+//! a MERGE replaces each file it updates with a new one holding the updated rows and their
+//! unchanged neighbours. Its changes after `v` are then the rows of the files added since —
+//! every row inserted or updated since, plus the unchanged rows copied with them (a superset:
+//! a consumer must treat a row it sees again as a no-op); rows deleted since are not in them.
+//! Only an overwrite between `v` and now (the table rebuilt) makes its changes `Rewritten`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use deltalake::datafusion::datasource::TableProvider;
 use deltalake::DeltaTable;
+use futures::TryStreamExt;
 
 use crate::{Lake, LakeError, Layer, Result};
 
@@ -36,6 +44,16 @@ pub enum Changes {
         /// The current version.
         to: u64,
     },
+}
+
+/// How a streamed table changes, which decides what a lost file means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appends {
+    /// Only appended to (bronze): any file gone since the offset means the table was rewritten.
+    Only,
+    /// Appended to or MERGEd into (a model's table): files a MERGE replaced are expected, and
+    /// only an overwrite since the offset means the table was rewritten.
+    OrMerges,
 }
 
 impl Lake {
@@ -62,19 +80,22 @@ impl Lake {
         name: &str,
         since: Option<u64>,
     ) -> Result<Changes> {
-        self.changes_between(layer, name, since, None).await
+        self.changes_between(layer, name, since, None, Appends::Only)
+            .await
     }
 
     /// The rows `layer.name` gained after version `since` (all rows for `None`) up to version
     /// `upto` (the current version for `None`, or when `upto` is later). A consumer whose
     /// upstream has read the table only up to some version reads no further, so it never holds
     /// rows its upstream lacks; `upto` before `since` reads nothing and keeps the offset.
+    /// `appends` says what a file gone since `since` means (see the module docs).
     pub async fn changes_between(
         &self,
         layer: Layer,
         name: &str,
         since: Option<u64>,
         upto: Option<u64>,
+        appends: Appends,
     ) -> Result<Changes> {
         let mut table = self.open_existing(layer, name).await?;
         let current = table.version().unwrap_or(0);
@@ -105,7 +126,13 @@ impl Lake {
             .await
             .map_err(|e| LakeError::delta(layer, name, e))?;
         let then = file_paths(&old_table, layer, name)?;
-        if !then.is_subset(&now) {
+        let rewritten = match appends {
+            Appends::Only => !then.is_subset(&now),
+            Appends::OrMerges => {
+                !then.is_subset(&now) && overwritten_since(&table, since, layer, name).await?
+            }
+        };
+        if rewritten {
             return Ok(Changes::Rewritten { to });
         }
         let added: Vec<String> = now.difference(&then).cloned().collect();
@@ -121,6 +148,35 @@ impl Lake {
             files,
         })
     }
+}
+
+/// Whether a commit after version `since`, up to the loaded version of `table`, overwrote the
+/// table (a `WRITE` in mode `Overwrite`, or the table created again).
+async fn overwritten_since(
+    table: &DeltaTable,
+    since: u64,
+    layer: Layer,
+    name: &str,
+) -> Result<bool> {
+    let loaded = table.version().unwrap_or(0);
+    let commits = usize::try_from(loaded.saturating_sub(since)).unwrap_or(usize::MAX);
+    let infos: Vec<_> = table
+        .history(Some(commits))
+        .try_collect()
+        .await
+        .map_err(|e| LakeError::delta(layer, name, e))?;
+    Ok(infos.iter().any(|info| {
+        let mode = info
+            .operation_parameters
+            .as_ref()
+            .and_then(|p| p.get("mode"))
+            .and_then(|m| m.as_str());
+        match info.operation.as_deref() {
+            Some("WRITE") => mode == Some("Overwrite"),
+            Some(op) => op.starts_with("CREATE"),
+            None => false,
+        }
+    }))
 }
 
 /// The data files of a loaded table version, as paths relative to the table.

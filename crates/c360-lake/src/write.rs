@@ -24,11 +24,14 @@ use deltalake::parquet::basic::Compression;
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake::DeltaTable;
+use deltalake::{DeltaTable, TableProperty};
 use futures::StreamExt;
 use url::Url;
 
 use crate::{failpoint, Lake, LakeError, Layer, Result, COMMIT_VERSION_KEY};
+
+/// Commits between two checkpoints of a table c360 creates (`delta.checkpointInterval`).
+pub const CHECKPOINT_INTERVAL: u64 = 10;
 
 /// How a write treats the rows already in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,6 +346,13 @@ impl TableWriter {
                 .create()
                 .with_table_name(name.clone())
                 .with_columns(columns.fields().cloned())
+                // A checkpoint every CHECKPOINT_INTERVAL commits: opening a table replays at
+                // most that many JSON commits (Delta's default is 100), and a run opens each
+                // table several times
+                .with_configuration_property(
+                    TableProperty::CheckpointInterval,
+                    Some(CHECKPOINT_INTERVAL.to_string()),
+                )
                 .with_actions(adds.into_iter().map(Action::Add))
                 .with_commit_properties(properties)
                 .await

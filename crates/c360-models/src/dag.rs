@@ -164,6 +164,22 @@ impl<Id: Ord + Clone> Dag<Id> {
         waves
     }
 
+    /// Each node's height: the number of nodes on the longest path from it down to a node
+    /// nothing depends on (1 for such a node). A run starts the highest ready nodes first, so
+    /// the longest chain of dependencies is never kept waiting behind a leaf.
+    pub fn heights(&self) -> BTreeMap<Id, usize> {
+        let mut height: BTreeMap<Id, usize> = BTreeMap::new();
+        for id in self.topo_order().into_iter().rev() {
+            let h = 1 + self.children[&id]
+                .iter()
+                .map(|c| height[c])
+                .max()
+                .unwrap_or(0);
+            height.insert(id, h);
+        }
+        height
+    }
+
     /// Everything `id` depends on, directly or not (without `id`).
     pub fn ancestors(&self, id: &Id) -> BTreeSet<Id> {
         self.reach(id, &self.parents)
@@ -185,31 +201,35 @@ impl<Id: Ord + Clone> Dag<Id> {
         seen
     }
 
-    /// The graph restricted to `keep`: edges between kept nodes stay, dependencies outside
-    /// `keep` are treated as already satisfied (how a selection runs).
+    /// The graph restricted to `keep` (how a selection runs): a kept node depends on its
+    /// nearest kept ancestors, so an order that runs through nodes left out — an ephemeral
+    /// model inlined into its dependents, a model not selected — still holds; dependencies
+    /// with no kept node above them are treated as already satisfied.
     pub fn subgraph(&self, keep: &BTreeSet<Id>) -> Dag<Id> {
-        let parents: BTreeMap<Id, BTreeSet<Id>> = self
-            .parents
-            .iter()
-            .filter(|(k, _)| keep.contains(k))
-            .map(|(k, ps)| {
-                (
-                    k.clone(),
-                    ps.iter().filter(|p| keep.contains(p)).cloned().collect(),
-                )
-            })
-            .collect();
-        let children = self
-            .children
-            .iter()
-            .filter(|(k, _)| keep.contains(k))
-            .map(|(k, cs)| {
-                (
-                    k.clone(),
-                    cs.iter().filter(|c| keep.contains(c)).cloned().collect(),
-                )
-            })
-            .collect();
+        let mut parents: BTreeMap<Id, BTreeSet<Id>> = BTreeMap::new();
+        let mut children: BTreeMap<Id, BTreeSet<Id>> = BTreeMap::new();
+        for k in self.parents.keys().filter(|k| keep.contains(*k)) {
+            children.entry(k.clone()).or_default();
+            let mut nearest = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&Id> = self.parents[k].iter().collect();
+            while let Some(p) = todo.pop() {
+                if !seen.insert(p) {
+                    continue;
+                }
+                if keep.contains(p) {
+                    nearest.insert(p.clone());
+                } else {
+                    todo.extend(self.parents[p].iter());
+                }
+            }
+            parents.insert(k.clone(), nearest);
+        }
+        for (k, ps) in &parents {
+            for p in ps {
+                children.entry(p.clone()).or_default().insert(k.clone());
+            }
+        }
         Dag { parents, children }
     }
 
@@ -455,5 +475,24 @@ mod tests {
         let dag = diamond();
         let sub = dag.subgraph(&BTreeSet::from(["d", "f"]));
         assert_eq!(sub.waves(), [vec!["d"], vec!["f"]]);
+    }
+
+    #[test]
+    fn heights_count_the_longest_chain_below_each_node() {
+        let h = diamond().heights();
+        assert_eq!(h[&"a"], 4);
+        assert_eq!((h[&"b"], h[&"c"], h[&"d"]), (3, 3, 2));
+        assert_eq!((h[&"e"], h[&"f"]), (1, 1));
+    }
+
+    #[test]
+    fn subgraphs_keep_orders_that_run_through_left_out_nodes() {
+        // a -> b -> d -> f with b and d left out: f still waits for a, and a failed a skips f
+        let dag = diamond();
+        let sub = dag.subgraph(&BTreeSet::from(["a", "e", "f"]));
+        assert_eq!(sub.waves(), [vec!["a", "e"], vec!["f"]]);
+        let mut s = sub.scheduler();
+        assert_eq!(s.ready(), ["a", "e"]);
+        assert_eq!(s.complete(&"a", false), ["f"]);
     }
 }

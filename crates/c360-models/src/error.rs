@@ -182,6 +182,18 @@ pub enum ModelError {
         /// The node's materialization (or `test`).
         materialized: String,
     },
+    /// `stream(x)` with one argument that is not a `ref()` to a model stored as a table.
+    #[error("{}: {}stream({relation}) streams a model's table: write stream(ref('model')) for a model that is not ephemeral", At(file, line), InModel(&Some(node.clone())))]
+    StreamOfNoTable {
+        /// The file with the call.
+        file: PathBuf,
+        /// 1-based line of the call, when known.
+        line: Option<usize>,
+        /// The model or test being rendered.
+        node: String,
+        /// What the call was given.
+        relation: String,
+    },
     /// `var('x')` without a default, and `x` set neither in `c360.toml` nor by `--var`.
     #[error("{}: {}variable '{name}' is not set (add it to [vars] in c360.toml, pass --var {name}=VALUE, or give var() a default)", At(file, line), InModel(&Some(node.clone())))]
     MissingVar {

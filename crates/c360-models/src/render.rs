@@ -9,6 +9,7 @@
 //! | `ref('m')` | `silver.m` (ephemeral: `__ephemeral_m`; seeds: `<seed layer>.m`) | a dependency |
 //! | `source('bronze', 't')` | `bronze.t` | a source dependency |
 //! | `stream('bronze', 't')` | `__stream_<model>__bronze_t` (incremental and append models only) | a stream |
+//! | `stream(ref('m'))` | `__stream_<model>__<layer>_m`: the rows model `m`'s table wrote since (same) | a stream of a model |
 //! | `var('k')`, `var('k', default)` | the value (`--var` > `[vars]` > default) | |
 //! | `config(key=value, ...)` | nothing | the model's (or test's) in-file configuration |
 //! | `is_incremental()` | whether this run merges/appends into an existing table | |
@@ -131,6 +132,9 @@ pub(crate) enum Issue {
     StreamNotAllowed {
         materialized: String,
     },
+    StreamOfNoTable {
+        relation: String,
+    },
     MissingVar {
         name: String,
     },
@@ -170,6 +174,12 @@ impl Issue {
                 line,
                 node,
                 materialized,
+            },
+            Issue::StreamOfNoTable { relation } => ModelError::StreamOfNoTable {
+                file,
+                line,
+                node,
+                relation,
             },
             Issue::MissingVar { name } => ModelError::MissingVar {
                 file,
@@ -281,9 +291,43 @@ fn source_fn(state: &State, source: &str, table: &str) -> Result<String, Error> 
     Ok(format!("{source}.{table}"))
 }
 
-fn stream_fn(state: &State, source: &str, table: &str) -> Result<String, Error> {
+/// `stream('source', 'table')`, or `stream(ref('model'))`: the rows a model's table wrote
+/// since this model's offset on it (rows inserted or updated by its MERGEs, with the unchanged
+/// rows of the files those rewrote; `c360_lake::Appends::OrMerges`).
+fn stream_fn(state: &State, first: &str, table: Option<&str>) -> Result<String, Error> {
     let rec = recorder(state)?;
-    rec.check_source(source, table)?;
+    let (id, layer, table) = match table {
+        Some(table) => {
+            rec.check_source(first, table)?;
+            (
+                format!("source.{first}.{table}"),
+                first.to_string(),
+                table.to_string(),
+            )
+        }
+        None => {
+            // `first` is what ref() rendered: the relation, or the bare name in discovery
+            let target = rec.lookup.refs.iter().find(|(name, t)| {
+                t.relation
+                    .as_deref()
+                    .map_or(name.as_str() == first, |r| r == first)
+            });
+            let Some((name, target)) = target.filter(|(_, t)| {
+                t.id.starts_with("model.")
+                    && !t.relation.as_deref().is_some_and(|r| r.starts_with("__"))
+            }) else {
+                return Err(rec.fail(Issue::StreamOfNoTable {
+                    relation: first.to_string(),
+                }));
+            };
+            let layer = target
+                .relation
+                .as_deref()
+                .and_then(|r| r.split_once('.'))
+                .map_or("model", |(layer, _)| layer);
+            (target.id.clone(), layer.to_string(), name.clone())
+        }
+    };
     let materialized = rec
         .with(|r| r.model_config.as_ref().and_then(|c| c.materialized))
         .or(rec.materialized);
@@ -294,8 +338,8 @@ fn stream_fn(state: &State, source: &str, table: &str) -> Result<String, Error> 
             return Err(rec.fail(Issue::StreamNotAllowed { materialized }));
         }
     }
-    rec.with(|r| r.streams.insert(format!("source.{source}.{table}")));
-    Ok(stream_relation(&rec.node, source, table))
+    rec.with(|r| r.streams.insert(id));
+    Ok(stream_relation(&rec.node, &layer, &table))
 }
 
 fn var_fn(state: &State, name: &str, default: Option<Value>) -> Result<Value, Error> {
@@ -550,18 +594,22 @@ mod tests {
             (
                 "models/b.sql",
                 "{{ config(materialized='append', tags=['t']) }}select {{ twice('n') }}, '{{ var('y', 'd') }}' \
-                 from {{ ref('a') }} join {{ source('bronze', 't') }} join {{ stream('bronze', 't') }}\
+                 from {{ ref('a') }} join {{ source('bronze', 't') }} join {{ stream('bronze', 't') }} \
+                 join {{ stream(ref('a')) }}\
                  {% if is_incremental() %} where n > (select max(n) from {{ this }}){% endif %}\n",
             ),
         ]);
         let out = render(&p, "b", Materialization::View, true).unwrap();
         assert_eq!(
             out.sql,
-            "select (n * 2 + 7), 'd' from silver.a join bronze.t join __stream_b__bronze_t where n > (select max(n) from gold.b)\n"
+            "select (n * 2 + 7), 'd' from silver.a join bronze.t join __stream_b__bronze_t join __stream_b__silver_a where n > (select max(n) from gold.b)\n"
         );
         assert_eq!(out.refs, BTreeSet::from(["model.a".to_string()]));
         assert_eq!(out.sources, BTreeSet::from(["source.bronze.t".to_string()]));
-        assert_eq!(out.streams, BTreeSet::from(["source.bronze.t".to_string()]));
+        assert_eq!(
+            out.streams,
+            BTreeSet::from(["model.a".to_string(), "source.bronze.t".to_string()])
+        );
         assert_eq!(
             out.model_config.unwrap().materialized,
             Some(Materialization::Append)
@@ -578,6 +626,7 @@ mod tests {
                 "\n\nselect * from {{ source('bronze', 'tt') }}",
             ),
             ("models/st.sql", "select * from {{ stream('bronze', 't') }}"),
+            ("models/sr.sql", "{{ config(materialized='incremental') }}\nselect * from {{ stream('silver.nope') }}"),
             ("models/v.sql", "\n{{ var('nope') }}"),
             ("models/c.sql", "\n\n\n{{ config(materialisd='table') }}"),
             ("models/u.sql", "{{ undefined_thing }}"),
@@ -595,6 +644,11 @@ mod tests {
         let err = render(&p, "st", Materialization::Table, false).unwrap_err();
         assert!(
             matches!(err, ModelError::StreamNotAllowed { line: Some(1), .. }),
+            "{err}"
+        );
+        let err = render(&p, "sr", Materialization::Incremental, true).unwrap_err();
+        assert!(
+            matches!(&err, ModelError::StreamOfNoTable { line: Some(2), relation, .. } if relation == "silver.nope"),
             "{err}"
         );
         let err = render(&p, "v", Materialization::View, false).unwrap_err();

@@ -6,7 +6,7 @@ use arrow::array::{BooleanArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use c360_lake::datafusion::execution::SendableRecordBatchStream;
 use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use c360_lake::{Lake, LakeError, Layer, WriteMode};
+use c360_lake::{Appends, Changes, Lake, LakeError, Layer, WriteMode};
 
 fn schema(flag: bool) -> SchemaRef {
     let mut fields = vec![
@@ -51,6 +51,18 @@ async fn create(lake: &Lake, parts: Vec<RecordBatch>) {
         writer.stage(i, sink.finish().await.unwrap());
     }
     writer.commit().await.unwrap();
+}
+
+/// Two files: ids 1-2 (a, b) and 10-11 (j, k).
+async fn create_two_files(lake: &Lake) {
+    create(
+        lake,
+        vec![
+            rows(&[Some(1), Some(2)], &["a", "b"], None),
+            rows(&[Some(10), Some(11)], &["j", "k"], None),
+        ],
+    )
+    .await;
 }
 
 async fn contents(lake: &Lake) -> Vec<(i64, String)> {
@@ -202,14 +214,7 @@ async fn null_and_duplicate_keys_are_refused_and_nothing_changes() {
 async fn a_target_predicate_limits_what_may_be_touched() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
-    create(
-        &lake,
-        vec![
-            rows(&[Some(1), Some(2)], &["a", "b"], None),
-            rows(&[Some(10), Some(11)], &["j", "k"], None),
-        ],
-    )
-    .await;
+    create_two_files(&lake).await;
     // Only ids >= 10 may change: the row for id 2 is inserted again instead of updated.
     let out = lake
         .merge(Layer::Silver, "t", vec!["id".into()])
@@ -277,14 +282,7 @@ fn flagged_rows(rows: &[(i64, &str, bool, bool)]) -> RecordBatch {
 async fn rows_flagged_new_are_inserted_without_a_lookup() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
-    create(
-        &lake,
-        vec![
-            rows(&[Some(1), Some(2)], &["a", "b"], None),
-            rows(&[Some(10), Some(11)], &["j", "k"], None),
-        ],
-    )
-    .await;
+    create_two_files(&lake).await;
     let merge = || {
         lake.merge(Layer::Silver, "t", vec!["id".into()])
             .delete_flag("gone")
@@ -342,4 +340,53 @@ async fn rows_flagged_new_are_inserted_without_a_lookup() {
     // Neither flag column is stored.
     let batches = lake.read_all(Layer::Silver, "t").await.unwrap();
     assert_eq!(batches[0].num_columns(), 2);
+}
+
+/// The ids of a table's changes since `since`: `None` when they say the table was rewritten.
+async fn changed_ids(lake: &Lake, since: u64) -> Option<Vec<i64>> {
+    let changes = lake
+        .changes_between(Layer::Silver, "t", Some(since), None, Appends::OrMerges)
+        .await
+        .unwrap();
+    let Changes::Rows { provider, .. } = changes else {
+        return None;
+    };
+    let ctx = c360_lake::datafusion::prelude::SessionContext::new();
+    let batches = ctx.read_table(provider).unwrap().collect().await.unwrap();
+    let mut ids: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            ids.values().to_vec()
+        })
+        .collect();
+    ids.sort();
+    Some(ids)
+}
+
+#[tokio::test]
+async fn changes_of_a_merged_table_are_the_rows_of_the_files_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    create_two_files(&lake).await; // v0
+                                   // v1: 11 updated (its file rewritten with 10), 12 inserted
+    lake.merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(&[Some(11), Some(12)], &["K", "l"], None)))
+        .await
+        .unwrap();
+    // the rows written since v0: the updated file (10 copied unchanged, 11) and the insert
+    assert_eq!(changed_ids(&lake, 0).await, Some(vec![10, 11, 12]));
+    assert_eq!(changed_ids(&lake, 1).await, Some(vec![]));
+    // a bronze-style stream calls the same history rewritten
+    assert!(matches!(
+        lake.changes_between(Layer::Silver, "t", Some(0), None, Appends::Only)
+            .await
+            .unwrap(),
+        Changes::Rewritten { .. }
+    ));
+    // an overwrite after v1 is a rewrite for every consumer
+    create(&lake, vec![rows(&[Some(1)], &["a"], None)]).await; // v2
+    assert_eq!(changed_ids(&lake, 1).await, None);
+    assert_eq!(changed_ids(&lake, 0).await, None);
+    assert_eq!(changed_ids(&lake, 2).await, Some(vec![]));
 }

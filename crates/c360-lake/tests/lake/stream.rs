@@ -1,7 +1,7 @@
 //! Change streams: the rows an append-only table gained after a version.
 
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::{Changes, Lake, Layer, WriteMode};
+use c360_lake::{Appends, Changes, Lake, Layer, WriteMode};
 
 use super::{batch, write};
 
@@ -75,7 +75,8 @@ async fn changes_can_stop_at_an_earlier_version() {
     write(&lake, WriteMode::Append, vec![vec![batch(0..10)]]).await; // v0
     write(&lake, WriteMode::Append, vec![vec![batch(10..15)]]).await; // v1
     write(&lake, WriteMode::Append, vec![vec![batch(15..17)]]).await; // v2
-    let between = |since, upto| lake.changes_between(Layer::Bronze, "things", since, upto);
+    let between =
+        |since, upto| lake.changes_between(Layer::Bronze, "things", since, upto, Appends::Only);
     // everything up to v1; the rows of v1 only; nothing when upto is not after since
     assert_eq!(count(between(None, Some(1)).await.unwrap()).await, (1, 15));
     assert_eq!(

@@ -15,6 +15,7 @@
 //! Because offsets and rows share one commit, a crash before it leaves the previous table and
 //! the previous offsets: the next run reads the same new rows again, none lost, none doubled.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use c360_lake::datafusion::arrow::datatypes::DataType;
@@ -22,35 +23,51 @@ use c360_lake::datafusion::common::{ScalarValue, TableReference};
 use c360_lake::datafusion::datasource::MemTable;
 use c360_lake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::{Changes, Lake, LakeError, Layer, WriteMode};
+use c360_lake::{Appends, Changes, Lake, LakeError, Layer, WriteMode};
 
 use super::materialize::{target, Failure, Outcome};
 use crate::config::{Materialization, ResolvedConfig};
 use crate::manifest::ManifestNode;
 use crate::render::stream_relation;
 
-/// A streamed source of one model, and where its offset is kept.
+/// A streamed source (or model table) of one model, and where its offset is kept.
 struct Stream {
-    /// `source.<source>.<table>`, as in the manifest.
+    /// `source.<source>.<table>` or `model.<name>`, as in the manifest.
     id: String,
+    /// The source's name, or the streamed model's layer.
     source: String,
     table: String,
     /// The Delta `txn` app id of the offset, in the model's table.
     app_id: String,
+    /// Sources only receive appends; a model's table MERGEs too.
+    appends: Appends,
 }
 
 impl Stream {
-    fn parse(id: &str) -> Result<Stream, Failure> {
-        let mut parts = id.splitn(3, '.');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("source"), Some(source), Some(table)) => Ok(Stream {
-                id: id.to_string(),
-                source: source.to_string(),
-                table: table.to_string(),
-                app_id: format!("c360.stream.{source}.{table}"),
-            }),
-            _ => Err(Failure::Other(format!("'{id}' is not a source id"))),
-        }
+    /// `relations` maps the ids of streamed models to their relations (`layer.name`).
+    fn parse(id: &str, relations: &BTreeMap<String, String>) -> Result<Stream, Failure> {
+        let (source, table, appends) = match id.split_once('.') {
+            Some(("source", rest)) => match rest.split_once('.') {
+                Some((source, table)) => (source, table, Appends::Only),
+                None => return Err(Failure::Other(format!("'{id}' is not a source id"))),
+            },
+            Some(("model", _)) => match relations.get(id).and_then(|r| r.split_once('.')) {
+                Some((layer, table)) => (layer, table, Appends::OrMerges),
+                None => return Err(Failure::Other(format!("{id} has no table to stream"))),
+            },
+            _ => {
+                return Err(Failure::Other(format!(
+                    "'{id}' is not a source or model id"
+                )))
+            }
+        };
+        Ok(Stream {
+            id: id.to_string(),
+            source: source.to_string(),
+            table: table.to_string(),
+            app_id: format!("c360.stream.{source}.{table}"),
+            appends,
+        })
     }
 
     fn layer(&self) -> Result<Layer, Failure> {
@@ -94,13 +111,14 @@ pub(crate) async fn run(
     config: &ResolvedConfig,
     rebuild: bool,
     upstream_streams: &[&ManifestNode],
+    streamed_models: &BTreeMap<String, String>,
 ) -> Result<Outcome, Failure> {
     let (layer, name) = target(node)?;
     let relation = format!("{layer}.{name}");
     let streams = node
         .streams
         .iter()
-        .map(|id| Stream::parse(id))
+        .map(|id| Stream::parse(id, streamed_models))
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut caps = Vec::new();
@@ -115,8 +133,18 @@ pub(crate) async fn run(
         for (stream, &cap) in streams.iter().zip(&caps) {
             let since = lake.app_version(layer, &name, &stream.app_id).await?;
             let since = since.and_then(|v| u64::try_from(v).ok());
+            if since.is_none() && stream.appends == Appends::OrMerges {
+                // A table built before it streamed this model: every row of the model would
+                // be a change, which a rebuild handles at a fraction of the cost.
+                why_rebuild = Some(format!(
+                    "it holds no offset on {}.{} yet",
+                    stream.source, stream.table
+                ));
+                incremental = false;
+                break;
+            }
             match lake
-                .changes_between(stream.layer()?, &stream.table, since, cap)
+                .changes_between(stream.layer()?, &stream.table, since, cap, stream.appends)
                 .await?
             {
                 Changes::Rewritten { .. } => {
@@ -136,7 +164,7 @@ pub(crate) async fn run(
         for (stream, &cap) in streams.iter().zip(&caps) {
             changes.push((
                 None,
-                lake.changes_between(stream.layer()?, &stream.table, None, cap)
+                lake.changes_between(stream.layer()?, &stream.table, None, cap, stream.appends)
                     .await?,
             ));
         }

@@ -104,6 +104,8 @@ pub(crate) struct ModelEnv<'a> {
     /// The incremental and append models upstream of this one that stream a source: an
     /// incremental model reads a stream no further than they have.
     pub upstream_streams: Vec<&'a ManifestNode>,
+    /// The relation (`layer.name`) of every model this one streams (`stream(ref('m'))`).
+    pub streamed_models: BTreeMap<String, String>,
 }
 
 /// Materialises one model.
@@ -122,6 +124,7 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         rust_models,
         vars,
         ref upstream_streams,
+        ref streamed_models,
     } = *env;
     let materialized = node
         .materialized
@@ -156,7 +159,16 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
             overwrite(ctx, lake, node, config, frame, &relation).await
         }
         Materialization::Incremental | Materialization::Append => {
-            incremental::run(ctx, lake, node, config, rebuild, upstream_streams).await
+            incremental::run(
+                ctx,
+                lake,
+                node,
+                config,
+                rebuild,
+                upstream_streams,
+                streamed_models,
+            )
+            .await
         }
         Materialization::Rust => {
             let function = config.rust_function.as_deref().unwrap_or_default();

@@ -93,16 +93,19 @@ impl Runner {
         let ctx = c360_lake::session_context();
         self.lake.register_all(&ctx).await?;
 
-        let mut scheduler = self
-            .manifest
-            .dag()
-            .subgraph(&self.options.selected)
-            .scheduler();
+        let plan = self.manifest.dag().subgraph(&self.options.selected);
+        // Ready nodes start highest first (Dag::heights): with as many nodes at once as
+        // there are cores, the longest chain of models is the one that must not wait.
+        let heights = plan.heights();
+        let mut scheduler = plan.scheduler();
         let mut results: BTreeMap<String, NodeResult> = BTreeMap::new();
         let mut queue: std::collections::VecDeque<String> = Default::default();
         let mut running = futures::stream::FuturesUnordered::new();
         loop {
             queue.extend(scheduler.ready());
+            queue
+                .make_contiguous()
+                .sort_by(|a, b| heights[b].cmp(&heights[a]).then_with(|| a.cmp(b)));
             while running.len() < self.options.threads.max(1) {
                 let Some(id) = queue.pop_front() else { break };
                 let ctx = &ctx;
@@ -155,6 +158,14 @@ impl Runner {
                     rust_models: &self.rust_models,
                     vars: &self.manifest.vars,
                     upstream_streams: self.upstream_streams(id),
+                    streamed_models: node
+                        .streams
+                        .iter()
+                        .filter_map(|s| {
+                            let relation = self.manifest.node(s)?.relation.clone()?;
+                            Some((s.clone(), relation))
+                        })
+                        .collect(),
                 };
                 materialize::run_model(&env, node).await
             }

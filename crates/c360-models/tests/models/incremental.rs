@@ -106,6 +106,7 @@ async fn hashes(lake: &Lake) -> Vec<(String, u64, String)> {
         (Layer::Silver, "daily_amounts"),
         (Layer::Gold, "key_count"),
         (Layer::Gold, "positive_total"),
+        (Layer::Silver, "latest_cents"),
     ] {
         let (rows, hash) = lake.content_hash(layer, name).await.unwrap();
         out.push((name.to_string(), rows, hash));
@@ -169,8 +170,17 @@ async fn incremental_runs_equal_a_full_refresh() {
         .unwrap()
         .message
         .contains("merged"));
+    // latest_cents read the rows latest_events wrote (the rewritten file of a, b and c now
+    // holds a and c; d) and removed b
+    let cents = second.get("model.latest_cents").unwrap();
+    assert!(
+        cents.message.contains("1 inserted, 1 updated, 1 deleted"),
+        "{}",
+        cents.message
+    );
     let incremental = hashes(&lake).await;
     assert_eq!(incremental[0].1, 3, "a, c, d");
+    assert_eq!(incremental[5].1, 3, "a, c, d");
     let ephemeral = second.get("model.positive_events").unwrap();
     assert!(
         ephemeral.message.contains("inlined"),
@@ -184,6 +194,10 @@ async fn incremental_runs_equal_a_full_refresh() {
     let third = run(dir.path(), false).await;
     assert_success(&third);
     assert_eq!(third.get("model.event_log").unwrap().rows_affected, Some(0));
+    assert_eq!(
+        third.get("model.latest_cents").unwrap().rows_affected,
+        Some(0)
+    );
     assert_eq!(hashes(&lake).await, incremental);
 
     let full = run(dir.path(), true).await;
@@ -208,6 +222,22 @@ async fn a_rewritten_source_rebuilds_its_stream_models() {
     assert_success(&again);
     let log = again.get("model.event_log").unwrap();
     assert!(log.message.contains("rebuilt"), "{}", log.message);
+    // latest_events was rebuilt (overwritten), so what streams it is rebuilt too
+    let cents = again.get("model.latest_cents").unwrap();
+    assert!(
+        cents
+            .message
+            .contains("rebuilt: silver.latest_events was rewritten"),
+        "{}",
+        cents.message
+    );
+    assert_eq!(
+        lake.content_hash(Layer::Silver, "latest_cents")
+            .await
+            .unwrap()
+            .0,
+        2
+    );
     assert_eq!(
         lake.content_hash(Layer::Silver, "event_log")
             .await

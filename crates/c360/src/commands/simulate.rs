@@ -3,7 +3,9 @@
 //! The generator's configuration and the end of the history so far are stored with every
 //! generated transactions commit; simulate continues from there with the same generator. Each
 //! window carries an idempotency key, so re-running after a crash between the customers and
-//! the transactions commits writes each table's rows exactly once.
+//! the transactions commits writes each table's rows exactly once. The key's application id
+//! names the commit that stored the state simulate continued from, so a history that
+//! `c360 generate` wrote again is simulated afresh, not refused as already simulated.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -26,7 +28,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     anyhow::ensure!(days >= 1, "--days must be at least 1");
     let lake = Lake::new(&settings.lake);
     let started = Instant::now();
-    let (_, state) = runtime
+    let (state_version, state) = runtime
         .block_on(lake.latest_commit_metadata(
             Layer::Bronze,
             BronzeTable::Transactions.name(),
@@ -43,6 +45,8 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
     let generator = Generator::new(state.config.clone())?;
     let simulation = generator.try_simulate_after(state.history_end, days)?;
     let new_end = simulation.new_end_date();
+    // One application id per stored state: a window is written once per state it continues.
+    let app_id = format!("{SIMULATE_APP_ID}.{state_version}");
     // Txn versions must grow: the window's last day, as days since 0001-01-01.
     let window_version = i64::from(chrono::Datelike::num_days_from_ce(&new_end));
     let new_state = serde_json::to_value(GeneratorState {
@@ -59,10 +63,10 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
                 BronzeTable::Customers.schema(),
             )
             .mode(WriteMode::Append)
-            .idempotency_key(SIMULATE_APP_ID, window_version)
+            .idempotency_key(&app_id, window_version)
             .begin()
             .await?;
-        if writer.is_applied(SIMULATE_APP_ID) {
+        if writer.is_applied(&app_id) {
             return Ok(None);
         }
         write_one(&mut writer, customer_batch).await?;
@@ -76,12 +80,12 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow
             BronzeTable::Transactions.schema(),
         )
         .mode(WriteMode::Append)
-        .idempotency_key(SIMULATE_APP_ID, window_version)
+        .idempotency_key(&app_id, window_version)
         .commit_metadata(GENERATOR_STATE_KEY, new_state)
         .begin(),
     )?;
     anyhow::ensure!(
-        !writer.is_applied(SIMULATE_APP_ID),
+        !writer.is_applied(&app_id),
         "the days through {new_end} were already simulated"
     );
     let (txn_outcome, txn_stats) = write_transactions(

@@ -172,6 +172,31 @@ fn simulate_appends_the_following_days() {
 }
 
 #[test]
+fn simulate_continues_a_history_generated_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = lake_dir(&tmp);
+    let generate = [
+        "generate",
+        "--customers",
+        "50",
+        "--end-date",
+        "2025-06-30",
+        "--months",
+        "2",
+    ];
+    ok(c360(&lake).args(generate));
+    ok(c360(&lake).args(["simulate", "--days", "2"]));
+    // The same days again over a history written anew: simulated, not refused.
+    ok(c360(&lake).args(generate));
+    let out = ok(c360(&lake).args(["simulate", "--days", "2"]));
+    assert!(stdout(&out).contains("2025-07-02"), "{}", stdout(&out));
+    let txns = read(&lake, Layer::Bronze, "transactions");
+    let dates = strings(&txns, "transaction_date");
+    let last = dates.iter().flatten().max().unwrap();
+    assert!(last.starts_with("2025-07-02"), "{last}");
+}
+
+#[test]
 fn simulate_without_a_generated_history_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = c360(&lake_dir(&tmp))

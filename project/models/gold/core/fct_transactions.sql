@@ -9,13 +9,13 @@
 -- with the dimension keys, laid out by transaction_date.
 --
 -- Incremental (docs/models.md § Incremental runs): the transactions that may have changed
--- since this model's last commit are those of the bronze rows that arrived since (its own
--- stream offset), and every transaction of a customer that gained records since (a new
--- dim_customer version re-keys the facts it covers; an unknown customer's retried
--- transactions arrive). Their rows are merged on transaction_id — the MERGE leaves identical
--- rows in place, so only re-keyed facts are rewritten — and ids gone from stg_transactions are
--- deleted. Ids with no earlier bronze copy cannot be here yet and are appended without a
--- lookup (`is_new`).
+-- since this model's last commit are the stg_transactions rows written since
+-- (`stream(ref('stg_transactions'))`: inserted, updated, or rewritten unchanged with them),
+-- the ids int_transactions quarantined since (gone from stg_transactions, so deleted here), and
+-- every transaction of a customer that gained records since (a new dim_customer version
+-- re-keys the facts it covers). Their rows are merged on transaction_id — the MERGE leaves
+-- identical rows in place, so only re-keyed facts are rewritten. Ids with no earlier bronze
+-- copy cannot be here yet and are appended without a lookup (`is_new`).
 with stg_transactions as (
     select * from {{ ref('stg_transactions') }}
 ),
@@ -25,13 +25,10 @@ arrived_ids as (
     {{ arrived_transaction_ids(stream('bronze', 'transactions'), ref('duplicated_transaction_ids')) }}
 ),
 
-arrived_transactions as (
-    -- the transactions of the bronze rows that arrived since; an id absent from
-    -- stg_transactions (its latest copy is quarantined) is deleted here.
-    -- (`few LEFT JOIN many`: the hash table is built on the arrived ids and stg_transactions
-    -- is probed through the join's dynamic filter, decoding full rows only for those ids)
+written as (
+    -- the stg_transactions rows written since this model's offset on that table
     select
-        a.transaction_id,
+        s.transaction_id,
         s.customer_id,
         s.transaction_date,
         s.transaction_ts,
@@ -40,16 +37,37 @@ arrived_transactions as (
         s.channel,
         s.status,
         s.transaction_amount,
-        s.transaction_id is null as is_deleted,
-        a.is_new
-    from arrived_ids as a
-    left join stg_transactions as s on a.transaction_id = s.transaction_id
+        false as is_deleted,
+        coalesce(a.is_new, false) as is_new
+    from {{ stream(ref('stg_transactions')) }} as s
+    left join arrived_ids as a on s.transaction_id = a.transaction_id
+),
+
+quarantined as (
+    -- ids whose latest copy int_transactions quarantined since: stg_transactions deleted them
+    -- (this stream reads int_transactions no further than stg_transactions has), so they are
+    -- deleted here — unless stg_transactions wrote the id again since
+    select
+        q.transaction_id,
+        q.customer_id,
+        q.transaction_date,
+        q.transaction_ts,
+        q.merchant_name,
+        q.merchant_category,
+        q.channel,
+        q.status,
+        cast(q.transaction_amount as decimal(12, 2)) as transaction_amount,
+        true as is_deleted,
+        coalesce(a.is_new, false) as is_new
+    from {{ stream(ref('int_transactions')) }} as q
+    left join arrived_ids as a on q.transaction_id = a.transaction_id
+    where q.quarantine_reason is not null
+        and q.transaction_id not in (select transaction_id from written)
 ),
 
 rekeyed_transactions as (
     -- every other transaction of a customer that gained records since: a new dim_customer
-    -- version re-keys the facts it covers, and an unknown customer's retried transactions
-    -- arrive
+    -- version re-keys the facts it covers
     select
         s.transaction_id,
         s.customer_id,
@@ -63,12 +81,18 @@ rekeyed_transactions as (
         false as is_deleted,
         false as is_new
     from stg_transactions as s
-    left anti join arrived_ids as a on s.transaction_id = a.transaction_id
     where s.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
+        and s.transaction_id not in (
+            select transaction_id from written
+            union all
+            select transaction_id from quarantined
+        )
 ),
 
 changed_transactions as (
-    select * from arrived_transactions
+    select * from written
+    union all
+    select * from quarantined
     union all
     select * from rekeyed_transactions
 ),

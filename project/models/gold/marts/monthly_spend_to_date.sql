@@ -1,14 +1,24 @@
 {{ config(materialized='ephemeral') }}
 -- monthly_spend_to_date: each customer's spend per calendar month up to as_of (SPEC §0: approved,
--- transaction_date <= as_of) — customer_monthly_spend for the months before as_of's month, and
--- as_of's month summed again from the fact up to as_of (the days after it left out; only that
--- month's files are read). Months after as_of's month are left out.
-with earlier_months as (
+-- transaction_date <= as_of) — customer_monthly_spend's months before as_of's month, and its
+-- as_of month when that month's last approved transaction is on or before as_of (always, when
+-- as_of is the default: the latest transaction date). Only a customer with approved
+-- transactions after as_of in as_of's month has that month summed again from the fact, up to
+-- as_of (only that month's files are read, and none when no customer needs it). Months after
+-- as_of's month are left out.
+with stored_months as (
     select * from {{ ref('customer_monthly_spend') }}
     where month_start < {{ as_of_month() }}
+        or (month_start = {{ as_of_month() }} and last_transaction_date <= {{ as_of() }})
 ),
 
-as_of_month as (
+cut_customers as (
+    -- customers whose as_of month goes on after as_of
+    select customer_id from {{ ref('customer_monthly_spend') }}
+    where month_start = {{ as_of_month() }} and last_transaction_date > {{ as_of() }}
+),
+
+cut_month as (
     select
         s.customer_id,
         {{ as_of_month() }} as month_start,
@@ -17,9 +27,10 @@ as_of_month as (
     where s.transaction_date in (
         select date_day from {{ ref('as_of_calendar') }} where in_as_of_month_to_date
     )
+        and s.customer_id in (select customer_id from cut_customers)
     group by s.customer_id
 )
 
-select * from earlier_months
+select * from stored_months
 union all
-select * from as_of_month
+select * from cut_month

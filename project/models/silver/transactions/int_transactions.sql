@@ -51,8 +51,11 @@ stored_copies as (
 ),
 
 retried as (
-    -- SPEC §3: unknown_customer rows are retried on every run; only those whose customer
-    -- exists now can change (customers never leave stg_customers)
+    -- SPEC §3: unknown_customer rows are retried on every run; only those of customers that
+    -- gained records since this model's last commit can change (a customer enters
+    -- stg_customers only with a new record, and never leaves it). Streaming bronze.customers
+    -- here also holds fct_transactions' stream of it to this model's offset, so the fact never
+    -- re-keys a customer before the silver models (and dim_customer) have seen their record
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
         {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
@@ -63,6 +66,7 @@ retried as (
         ingested_at, source, copies
     from {{ this }}
     where quarantine_reason = 'unknown_customer'
+        and customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
         and customer_id in (select customer_id from {{ ref('stg_customers') }})
         and transaction_id not in (select transaction_id from identified)
 ),

@@ -8,13 +8,13 @@
 -- transaction whose latest copy passed validation (an earlier valid copy never resurrects a
 -- quarantined transaction).
 --
--- Incremental (docs/models.md § Incremental runs): the ids whose decision in int_transactions
--- may have changed since this model's last commit are the ids of the bronze rows that arrived
--- since (its own stream offset) and the valid transactions of customers that gained records
--- since and are not here yet (unknown_customer rows that were retried). Their current
--- int_transactions rows are merged; an id no longer valid is deleted (a later bad correction
--- removes the row it corrects). Ids this table cannot hold yet (no earlier bronze copy, or a
--- retried id found absent) are appended without a lookup (`is_new`).
+-- Incremental (docs/models.md § Incremental runs): the ids whose decision may have changed
+-- since this model's last commit are those of the int_transactions rows written since —
+-- `stream(ref('int_transactions'))`: ids that arrived, corrections, and unknown_customer rows
+-- retried now that their customer exists (plus unchanged rows a MERGE rewrote with them, which
+-- merge as no-ops). Each is upserted when valid, deleted when not (a later bad correction
+-- removes the row it corrects). Ids this table cannot hold yet (no bronze copy before this
+-- model's stream) are appended without a lookup (`is_new`).
 with int_transactions as (
     select * from {{ ref('int_transactions') }}
 ),
@@ -24,41 +24,19 @@ arrived_ids as (
     {{ arrived_transaction_ids(stream('bronze', 'transactions'), ref('duplicated_transaction_ids')) }}
 ),
 
-changed_customers as (
-    select customer_id from {{ stream('bronze', 'customers') }}
-),
-
-retried_ids as (
-    -- SPEC §3: unknown_customer rows flow into silver once their customer exists: the valid
-    -- transactions of customers that gained records that are not here yet (both sides read
-    -- only those customers' rows)
-    select i.transaction_id, true as is_new
-    from int_transactions as i
-    left anti join (
-        select transaction_id from {{ this }}
-        where customer_id in (select customer_id from changed_customers)
-    ) as t on i.transaction_id = t.transaction_id
-    where i.quarantine_reason is null
-        and i.customer_id in (select customer_id from changed_customers)
-),
-
-touched_ids as (
-    -- new only if no source says otherwise: an arrived id with earlier copies may be held
-    -- under another customer (a correction can change it), which the retried test, reading
-    -- only the changed customers' rows, would not see
-    select transaction_id, bool_and(is_new) as is_new
-    from (
-        select transaction_id, is_new from arrived_ids
-        union all
-        select transaction_id, is_new from retried_ids
-    ) as touched
-    group by transaction_id
+written as (
+    -- the int_transactions rows written since this model's offset on that table (the int
+    -- rows of every id in this model's bronze stream among them: both offsets move together)
+    select * from {{ stream(ref('int_transactions')) }}
 ),
 
 decided as (
-    select i.*, i.quarantine_reason is not null as is_deleted, t.is_new
-    from int_transactions as i
-    inner join touched_ids as t on i.transaction_id = t.transaction_id
+    select
+        w.*,
+        w.quarantine_reason is not null as is_deleted,
+        coalesce(a.is_new, false) as is_new
+    from written as w
+    left join arrived_ids as a on w.transaction_id = a.transaction_id
 )
 {%- else -%}
 decided as (
