@@ -44,17 +44,20 @@ struct Stream {
 }
 
 impl Stream {
-    /// `relations` maps the ids of streamed models to their relations (`layer.name`).
-    fn parse(id: &str, relations: &BTreeMap<String, String>) -> Result<Stream, Failure> {
+    /// `models` holds the nodes of the models this one streams, by id.
+    fn parse(id: &str, models: &BTreeMap<String, &ManifestNode>) -> Result<Stream, Failure> {
         let (source, table, appends) = match id.split_once('.') {
             Some(("source", rest)) => match rest.split_once('.') {
-                Some((source, table)) => (source, table, Appends::Only),
+                Some((source, table)) => (source.to_string(), table.to_string(), Appends::Only),
                 None => return Err(Failure::Other(format!("'{id}' is not a source id"))),
             },
-            Some(("model", _)) => match relations.get(id).and_then(|r| r.split_once('.')) {
-                Some((layer, table)) => (layer, table, Appends::OrMerges),
-                None => return Err(Failure::Other(format!("{id} has no table to stream"))),
-            },
+            Some(("model", _)) => {
+                let model = models
+                    .get(id)
+                    .ok_or_else(|| Failure::Other(format!("{id} has no table to stream")))?;
+                let (layer, table) = target(model)?;
+                (layer.name().to_string(), table, Appends::OrMerges)
+            }
             _ => {
                 return Err(Failure::Other(format!(
                     "'{id}' is not a source or model id"
@@ -63,9 +66,9 @@ impl Stream {
         };
         Ok(Stream {
             id: id.to_string(),
-            source: source.to_string(),
-            table: table.to_string(),
             app_id: format!("c360.stream.{source}.{table}"),
+            source,
+            table,
             appends,
         })
     }
@@ -111,7 +114,7 @@ pub(crate) async fn run(
     config: &ResolvedConfig,
     rebuild: bool,
     upstream_streams: &[&ManifestNode],
-    streamed_models: &BTreeMap<String, String>,
+    streamed_models: &BTreeMap<String, &ManifestNode>,
 ) -> Result<Outcome, Failure> {
     let (layer, name) = target(node)?;
     let relation = format!("{layer}.{name}");

@@ -104,8 +104,8 @@ pub(crate) struct ModelEnv<'a> {
     /// The incremental and append models upstream of this one that stream a source: an
     /// incremental model reads a stream no further than they have.
     pub upstream_streams: Vec<&'a ManifestNode>,
-    /// The relation (`layer.name`) of every model this one streams (`stream(ref('m'))`).
-    pub streamed_models: BTreeMap<String, String>,
+    /// The models this one streams (`stream(ref('m'))`), by id.
+    pub streamed_models: BTreeMap<String, &'a ManifestNode>,
 }
 
 /// Materialises one model.

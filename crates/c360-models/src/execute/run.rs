@@ -161,10 +161,8 @@ impl Runner {
                     streamed_models: node
                         .streams
                         .iter()
-                        .filter_map(|s| {
-                            let relation = self.manifest.node(s)?.relation.clone()?;
-                            Some((s.clone(), relation))
-                        })
+                        .filter(|s| s.starts_with("model."))
+                        .filter_map(|s| Some((s.clone(), self.manifest.node(s)?)))
                         .collect(),
                 };
                 materialize::run_model(&env, node).await
