@@ -11,7 +11,10 @@
 //!    be NULL and no key may appear twice — both are errors, nothing is written.
 //! 2. The files that hold a matching target row are found by a join of the target (limited
 //!    by the key range of the source, and by the caller's target predicate, e.g. a lookback
-//!    window) with the source keys; file statistics skip every other file. Source rows whose
+//!    window) with the source keys; file statistics skip every other file. A table laid out by
+//!    a column ([`MergeBuilder::clustered_by`]) is searched first in the files whose range of
+//!    it covers the source's values, and every file is searched only for the keys not found
+//!    there (a row whose clustering value changed, or a key the target lacks). Source rows whose
 //!    new-key flag is true (the caller's promise that the target cannot hold their key) are
 //!    left out of that search and inserted as they are; when every source row carries it, no
 //!    target file is read at all.
@@ -26,7 +29,7 @@
 //! NULL-safe match. A target row outside the target predicate is never touched, even when its
 //! key matches (the predicate is the caller's promise that such rows cannot change).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -55,6 +58,7 @@ pub struct MergeBuilder<'a> {
     delete_flag: Option<String>,
     new_key_flag: Option<String>,
     target_predicates: Vec<String>,
+    cluster_column: Option<String>,
     idempotency: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
 }
@@ -86,6 +90,7 @@ impl Lake {
             delete_flag: None,
             new_key_flag: None,
             target_predicates: Vec::new(),
+            cluster_column: None,
             idempotency: Vec::new(),
             metadata: BTreeMap::new(),
         }
@@ -115,6 +120,16 @@ impl MergeBuilder<'_> {
         self
     }
 
+    /// The column the target's files are laid out by (`cluster_by`). Matched rows are looked
+    /// for first in the files whose statistics of it cover the source rows' values, where a
+    /// row that kept its value is; only the keys not found there are looked up in every file.
+    /// Ignored when the source lacks the column. The result is the same; only the files read
+    /// differ (a key lookup in a table laid out by date reads a few dates' files, not all).
+    pub fn clustered_by(mut self, column: impl Into<String>) -> Self {
+        self.cluster_column = Some(column.into());
+        self
+    }
+
     /// Records `(app_id, version)` as a Delta `txn` in the commit (a stream offset).
     pub fn idempotency_key(mut self, app_id: impl Into<String>, version: i64) -> Self {
         self.idempotency.push((app_id.into(), version));
@@ -137,6 +152,7 @@ impl MergeBuilder<'_> {
             delete_flag,
             new_key_flag,
             target_predicates,
+            cluster_column,
             idempotency,
             metadata,
         } = self;
@@ -273,33 +289,93 @@ impl MergeBuilder<'_> {
             .map(|k| format!("t.{k} = s.{k}"))
             .collect::<Vec<_>>()
             .join(" AND ");
-        let mut limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
-        if let Some(range) = key_range(&ctx, "__lookup", &keys[0])
-            .await
-            .map_err(df_err)?
-        {
-            limits.push(range);
-        }
-        let target_filter = if limits.is_empty() {
-            "true".to_string()
-        } else {
-            limits.join(" AND ")
+        let limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
+        let s_keys = quoted_keys
+            .iter()
+            .map(|k| format!("s.{k}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut candidate_files: BTreeSet<String> = BTreeSet::new();
+        // The lookups not found yet: all of them, or those the clustered search left.
+        let mut unmatched = (lookups > 0).then_some("__lookup");
+        let near = match &cluster_column {
+            Some(column) if lookups > 0 && source_schema.index_of(column).is_ok() => {
+                key_range(&ctx, "__lookup", column).await.map_err(df_err)?
+            }
+            _ => None,
         };
-        let candidate_files = if lookups == 0 {
-            Vec::new()
-        } else {
-            let matched_files = ctx
+        if let Some(near) = near {
+            let filter = limits.iter().chain([&near]).cloned().collect::<Vec<_>>().join(" AND ");
+            let found = ctx
                 .sql(&format!(
-                    "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
-                     __lookup s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on} \
-                     ORDER BY file"
+                    "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {s_keys} FROM \
+                     __lookup s JOIN (SELECT * FROM __target WHERE {filter}) t ON {join_on}"
+                ))
+                .await
+                .map_err(df_err)?
+                .cache()
+                .await
+                .map_err(df_err)?;
+            ctx.register_table("__found", found.into_view())
+                .map_err(df_err)?;
+            let files = ctx
+                .sql("SELECT DISTINCT file FROM __found")
+                .await
+                .map_err(df_err)?
+                .collect()
+                .await
+                .map_err(df_err)?;
+            candidate_files.extend(string_column(&files).map_err(df_err)?);
+            let found = scalar_u64(&ctx, "SELECT count(*) FROM __found")
+                .await
+                .map_err(df_err)?;
+            unmatched = (found < lookups).then_some("__unmatched");
+            if unmatched.is_some() {
+                let found_on = quoted_keys
+                    .iter()
+                    .map(|k| format!("s.{k} = f.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                ctx.sql(&format!(
+                    "CREATE VIEW __unmatched AS SELECT s.* FROM __lookup s \
+                     LEFT ANTI JOIN __found f ON {found_on}"
                 ))
                 .await
                 .map_err(df_err)?
                 .collect()
                 .await
                 .map_err(df_err)?;
-            string_column(&matched_files).map_err(df_err)?
+            }
+        }
+        if let Some(lookup) = unmatched {
+            let mut limits = limits.clone();
+            if let Some(range) = key_range(&ctx, lookup, &keys[0]).await.map_err(df_err)? {
+                limits.push(range);
+            }
+            let target_filter = if limits.is_empty() {
+                "true".to_string()
+            } else {
+                limits.join(" AND ")
+            };
+            let matched_files = ctx
+                .sql(&format!(
+                    "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
+                     {lookup} s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on}"
+                ))
+                .await
+                .map_err(df_err)?
+                .collect()
+                .await
+                .map_err(df_err)?;
+            candidate_files.extend(string_column(&matched_files).map_err(df_err)?);
+        }
+        let candidate_files: Vec<String> = candidate_files.into_iter().collect();
+        // Target rows the comparison below may touch: the caller's predicates (the files are
+        // already limited to those holding a matched row).
+        let target_filter = if limits.is_empty() {
+            "true".to_string()
+        } else {
+            limits.join(" AND ")
         };
 
         // 3. Compare each matched row with its source row (full rows, read only from the files
@@ -326,11 +402,6 @@ impl MergeBuilder<'_> {
                 .map(|c| format!("(t.{c} IS NOT DISTINCT FROM s.{c})"))
                 .collect::<Vec<_>>()
                 .join(" AND ");
-            let s_keys = quoted_keys
-                .iter()
-                .map(|k| format!("s.{k}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             let compared = ctx
                 .sql(&format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del, \

@@ -135,6 +135,50 @@ async fn updates_inserts_and_deletes_rewriting_only_touched_files() {
 }
 
 #[tokio::test]
+async fn a_clustered_lookup_still_finds_rows_whose_clustering_value_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    // Laid out by name: a-b, m-n, x-y.
+    create(
+        &lake,
+        vec![
+            rows(&[Some(1), Some(2)], &["a", "b"], None),
+            rows(&[Some(10), Some(11)], &["m", "n"], None),
+            rows(&[Some(20), Some(21)], &["x", "y"], None),
+        ],
+    )
+    .await;
+    // 11 is sent again as it is (found among the files of names b..n), 20 moves from x to b
+    // (not there: found by the search of every file), 30 is new (searched for, not found).
+    let out = lake
+        .merge(Layer::Silver, "t", vec!["id".into()])
+        .clustered_by("name")
+        .execute(stream(rows(
+            &[Some(11), Some(20), Some(30)],
+            &["n", "b", "c"],
+            None,
+        )))
+        .await
+        .unwrap();
+    assert_eq!((out.inserted, out.updated, out.deleted), (1, 1, 0));
+    assert_eq!(out.files_rewritten, 1);
+    let got = contents(&lake).await;
+    let want: Vec<(i64, String)> = [
+        (1, "a"),
+        (2, "b"),
+        (10, "m"),
+        (11, "n"),
+        (20, "b"),
+        (21, "y"),
+        (30, "c"),
+    ]
+    .iter()
+    .map(|(i, n)| (*i, n.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
 async fn unchanged_rows_are_left_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());

@@ -189,6 +189,7 @@ pub(crate) async fn run(
         ctx.register_table(reference.clone(), provider)?;
         registered.push(reference);
     }
+    tracing::debug!(node = %node.name, incremental, "streams registered");
     let result = write(ctx, lake, node, config, incremental, &offsets).await;
     for reference in registered {
         ctx.deregister_table(reference)?;
@@ -265,12 +266,17 @@ async fn write(
     let frame = ctx.sql(sql).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
+    tracing::debug!(node = %node.name, "rows to merge computed");
     let mut merge = lake.merge(layer, &name, config.unique_key.clone());
     if let Some(flag) = flag {
         merge = merge.delete_flag(flag);
     }
     if let Some(flag) = new_key_flag {
         merge = merge.new_key_flag(flag);
+    }
+    // Laid out by one column: matched rows are looked for first where that column puts them.
+    if let [column] = config.cluster_by.as_slice() {
+        merge = merge.clustered_by(column.clone());
     }
     for predicate in &config.incremental_predicates {
         merge = merge.target_predicate(predicate.clone());

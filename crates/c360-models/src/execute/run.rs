@@ -92,6 +92,7 @@ impl Runner {
 
         let ctx = c360_lake::session_context();
         self.lake.register_all(&ctx).await?;
+        tracing::debug!("registered the lake's tables");
 
         let plan = self.manifest.dag().subgraph(&self.options.selected);
         // Ready nodes start highest first (Dag::heights): with as many nodes at once as
@@ -136,6 +137,7 @@ impl Runner {
             results,
         };
         write_file(&target.join("run_results.json"), &run.to_json())?;
+        tracing::debug!("nodes done; recording the run");
         let run_id = format!("run-{started_at}-{}", std::process::id());
         super::history::record(&self.lake, &run, &run_id, started_at).await?;
         Ok(run)
@@ -145,6 +147,7 @@ impl Runner {
     async fn run_node(&self, ctx: &SessionContext, id: &str) -> Option<NodeResult> {
         let node = self.manifest.node(id)?;
         let started = Instant::now();
+        tracing::debug!(node = id, "started");
         let outcome = match node.resource_type {
             ResourceType::Source => return None,
             ResourceType::Seed => {
@@ -177,6 +180,7 @@ impl Runner {
                 materialize::run_test(ctx, &self.lake, node, tested).await
             }
         };
+        tracing::debug!(node = id, seconds = started.elapsed().as_secs_f64(), "finished");
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
     }
 

@@ -12,10 +12,11 @@
 -- since this model's last commit are the stg_transactions rows written since
 -- (`stream(ref('stg_transactions'))`: inserted, updated, or rewritten unchanged with them),
 -- the ids int_transactions quarantined since (gone from stg_transactions, so deleted here), and
--- every transaction of a customer that gained records since (a new dim_customer version
--- re-keys the facts it covers). Their rows are merged on transaction_id — the MERGE leaves
--- identical rows in place, so only re-keyed facts are rewritten. Ids with no earlier bronze
--- copy cannot be here yet and are appended without a lookup (`is_new`).
+-- the facts of customers that gained records since whose point-in-time customer_key changed
+-- (a new dim_customer version re-keys the facts it covers). Their rows are merged on
+-- transaction_id — the MERGE leaves identical rows in place. Ids with no earlier bronze copy
+-- cannot be here yet and are appended without a lookup (`is_new`); the others are looked up
+-- among the files of their transaction dates first (docs/engine.md § Incremental models).
 with stg_transactions as (
     select * from {{ ref('stg_transactions') }}
 ),
@@ -38,7 +39,8 @@ written as (
         s.status,
         s.transaction_amount,
         false as is_deleted,
-        coalesce(a.is_new, false) as is_new
+        coalesce(a.is_new, false) as is_new,
+        false as is_rekeyed
     from {{ stream(ref('stg_transactions')) }} as s
     left join arrived_ids as a on s.transaction_id = a.transaction_id
 ),
@@ -58,7 +60,8 @@ quarantined as (
         q.status,
         cast(q.transaction_amount as decimal(12, 2)) as transaction_amount,
         true as is_deleted,
-        coalesce(a.is_new, false) as is_new
+        coalesce(a.is_new, false) as is_new,
+        false as is_rekeyed
     from {{ stream(ref('int_transactions')) }} as q
     left join arrived_ids as a on q.transaction_id = a.transaction_id
     where q.quarantine_reason is not null
@@ -79,7 +82,8 @@ rekeyed_transactions as (
         s.status,
         s.transaction_amount,
         false as is_deleted,
-        false as is_new
+        false as is_new,
+        true as is_rekeyed
     from stg_transactions as s
     where s.customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
         and s.transaction_id not in (
@@ -96,6 +100,12 @@ changed_transactions as (
     union all
     select * from rekeyed_transactions
 ),
+
+stored_keys as (
+    -- the stored customer_key of the facts of customers that gained records since
+    select transaction_id, customer_key from {{ this }}
+    where customer_id in (select customer_id from {{ stream('bronze', 'customers') }})
+),
 {%- else -%}
 changed_transactions as (
     select
@@ -109,7 +119,8 @@ changed_transactions as (
         status,
         transaction_amount,
         false as is_deleted,
-        true as is_new
+        true as is_new,
+        false as is_rekeyed
     from stg_transactions
 ),
 {%- endif %}
@@ -154,5 +165,11 @@ select
     p.is_new
 from point_in_time as p
 left join categories as c on p.merchant_category = c.category_name
+{%- if is_incremental() %}
+left join stored_keys as k on p.is_rekeyed and p.transaction_id = k.transaction_id
+-- a re-keyed candidate whose point-in-time version is the one stored is no change (most are:
+-- a new version covers the facts from its valid_from on)
+where not p.is_rekeyed or p.customer_key is distinct from k.customer_key
+{%- endif %}
 -- SPEC §4.3 clustered by transaction date: cluster_by sorts each written partition by
 -- transaction_date, so every file covers a narrow range of dates (docs/engine.md)

@@ -81,33 +81,23 @@ monthly as (
     group by s.customer_id, {{ month_start('s.transaction_date') }}
 ),
 
-emptied as (
-    -- recomputed pairs without approved facts any more
+recomputed_pairs as (
+    -- the pairs recomputed: a pair among them without approved facts any more is deleted
     select customer_id, month_start from changed_pairs
     union
     select customer_id, month_start from {{ this }}
     where customer_id in (select customer_id from changed_customers)
-    except
-    select customer_id, month_start from monthly
 )
 
-select *, false as is_deleted from monthly
-union all
+-- one reference to `monthly` (a CTE referenced twice is computed twice)
 select
-    customer_id,
-    month_start,
-    cast(null as decimal(18, 2)) as monthly_spend,
-    cast(null as bigint) as transaction_count,
-    cast(null as decimal(18, 2)) as travel_spend,
-    cast(null as decimal(18, 2)) as necessities_spend,
-    cast(null as decimal(38, 4)) as sum_of_squares,
-    cast(null as decimal(12, 2)) as min_transaction_value,
-    cast(null as decimal(12, 2)) as max_transaction_value,
-    cast(null as date) as first_transaction_date,
-    cast(null as date) as last_transaction_date,
-    cast(null as bigint[]) as amount_cents,
-    true as is_deleted
-from emptied
+    coalesce(m.customer_id, p.customer_id) as customer_id,
+    coalesce(m.month_start, p.month_start) as month_start,
+    m.* exclude (customer_id, month_start),
+    m.customer_id is null as is_deleted
+from monthly as m
+full outer join recomputed_pairs as p
+    on m.customer_id = p.customer_id and m.month_start = p.month_start
 {%- else -%}
 monthly as (
     select

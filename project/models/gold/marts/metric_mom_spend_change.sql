@@ -20,9 +20,13 @@ first_month as (
 ),
 
 calendar_months as (
-    -- every calendar month up to as_of's month
-    select distinct month_start from {{ ref('as_of_calendar') }}
-    where days_before_as_of >= 0
+    -- every calendar month up to as_of's month, with its 'YYYY-MM' (the first 7 characters
+    -- of the ISO date), formatted once per month rather than once per row
+    select month_start, substr(cast(month_start as varchar), 1, 7) as year_month
+    from (
+        select distinct month_start from {{ ref('as_of_calendar') }}
+        where days_before_as_of >= 0
+    ) as m
 ),
 
 filled as (
@@ -32,6 +36,7 @@ filled as (
         f.customer_id,
         f.first_month,
         m.month_start,
+        m.year_month,
         coalesce(s.monthly_spend, cast(0 as decimal(18, 2))) as monthly_spend,
         coalesce(s.transaction_count, 0) as transaction_count
     from first_month as f
@@ -50,6 +55,7 @@ compared as (
     select
         customer_id,
         month_start,
+        year_month,
         monthly_spend,
         transaction_count,
         month_start = first_month as is_first_month,
@@ -62,8 +68,7 @@ compared as (
 select
     c.customer_id,
     c.month_start,
-    -- 'YYYY-MM' (the first 7 characters of the ISO date; to_char formats value by value)
-    substr(cast(c.month_start as varchar), 1, 7) as year_month,
+    c.year_month,
     c.monthly_spend,
     c.transaction_count,
     c.prior_month_spend,

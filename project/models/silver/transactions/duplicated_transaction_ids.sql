@@ -7,26 +7,29 @@
 -- computed twice). Incremental: bronze is append-only, so an id's count only changes when a
 -- copy of it arrives; the ids that arrived since this model's last commit are counted again
 -- over the whole of bronze and merged.
+{% if is_incremental() -%}
+with arrived_ids as (
+    -- SPEC §3 missing_id: a NULL or blank transaction_id is no transaction
+    select distinct transaction_id from {{ stream('bronze', 'transactions') }}
+    where not {{ is_blank('transaction_id') }}
+),
+
+copy_counts as (
+    -- `few JOIN many`: the hash table is built on the arrived ids, bronze's ids are probed.
+    -- Bronze is not filtered for blank ids: a row equal to an arrived id is not blank, and the
+    -- filter would trim all 13.5M ids (half of this model's time)
+    select b.transaction_id, count(*) as copies
+    from arrived_ids as a
+    inner join {{ source('bronze', 'transactions') }} as b on a.transaction_id = b.transaction_id
+    group by b.transaction_id
+)
+{%- else -%}
 with identified as (
     -- SPEC §3 missing_id: a NULL or blank transaction_id is no transaction
     select transaction_id from {{ source('bronze', 'transactions') }}
     where not {{ is_blank('transaction_id') }}
 ),
 
-{% if is_incremental() -%}
-arrived_ids as (
-    select distinct transaction_id from {{ stream('bronze', 'transactions') }}
-    where not {{ is_blank('transaction_id') }}
-),
-
-copy_counts as (
-    -- `few JOIN many`: the hash table is built on the arrived ids, bronze's ids are probed
-    select i.transaction_id, count(*) as copies
-    from arrived_ids as a
-    inner join identified as i on a.transaction_id = i.transaction_id
-    group by i.transaction_id
-)
-{%- else -%}
 copy_counts as (
     select transaction_id, count(*) as copies
     from identified
