@@ -284,11 +284,7 @@ impl MergeBuilder<'_> {
             Some(flag) => format!("coalesce(s.{}, false)", quote(flag)),
             None => "false".to_string(),
         };
-        let join_on = quoted_keys
-            .iter()
-            .map(|k| format!("t.{k} = s.{k}"))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let join_on = keys_equal(&quoted_keys, "t", "s");
         let limits: Vec<String> = target_predicates.iter().map(|p| format!("({p})")).collect();
         let s_keys = quoted_keys
             .iter()
@@ -305,7 +301,7 @@ impl MergeBuilder<'_> {
             _ => None,
         };
         if let Some(near) = near {
-            let filter = limits.iter().chain([&near]).cloned().collect::<Vec<_>>().join(" AND ");
+            let filter = conjunction(limits.iter().chain([&near]));
             let found = ctx
                 .sql(&format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {s_keys} FROM \
@@ -318,24 +314,17 @@ impl MergeBuilder<'_> {
                 .map_err(df_err)?;
             ctx.register_table("__found", found.into_view())
                 .map_err(df_err)?;
-            let files = ctx
-                .sql("SELECT DISTINCT file FROM __found")
-                .await
-                .map_err(df_err)?
-                .collect()
-                .await
-                .map_err(df_err)?;
-            candidate_files.extend(string_column(&files).map_err(df_err)?);
+            candidate_files.extend(
+                strings(&ctx, "SELECT DISTINCT file FROM __found")
+                    .await
+                    .map_err(df_err)?,
+            );
             let found = scalar_u64(&ctx, "SELECT count(*) FROM __found")
                 .await
                 .map_err(df_err)?;
             unmatched = (found < lookups).then_some("__unmatched");
             if unmatched.is_some() {
-                let found_on = quoted_keys
-                    .iter()
-                    .map(|k| format!("s.{k} = f.{k}"))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
+                let found_on = keys_equal(&quoted_keys, "s", "f");
                 ctx.sql(&format!(
                     "CREATE VIEW __unmatched AS SELECT s.* FROM __lookup s \
                      LEFT ANTI JOIN __found f ON {found_on}"
@@ -352,31 +341,17 @@ impl MergeBuilder<'_> {
             if let Some(range) = key_range(&ctx, lookup, &keys[0]).await.map_err(df_err)? {
                 limits.push(range);
             }
-            let target_filter = if limits.is_empty() {
-                "true".to_string()
-            } else {
-                limits.join(" AND ")
-            };
-            let matched_files = ctx
-                .sql(&format!(
-                    "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
-                     {lookup} s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on}"
-                ))
-                .await
-                .map_err(df_err)?
-                .collect()
-                .await
-                .map_err(df_err)?;
-            candidate_files.extend(string_column(&matched_files).map_err(df_err)?);
+            let target_filter = conjunction(&limits);
+            let sql = format!(
+                "SELECT DISTINCT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file FROM \
+                 {lookup} s JOIN (SELECT * FROM __target WHERE {target_filter}) t ON {join_on}"
+            );
+            candidate_files.extend(strings(&ctx, &sql).await.map_err(df_err)?);
         }
         let candidate_files: Vec<String> = candidate_files.into_iter().collect();
         // Target rows the comparison below may touch: the caller's predicates (the files are
         // already limited to those holding a matched row).
-        let target_filter = if limits.is_empty() {
-            "true".to_string()
-        } else {
-            limits.join(" AND ")
-        };
+        let target_filter = conjunction(&limits);
 
         // 3. Compare each matched row with its source row (full rows, read only from the files
         //    found above): an identical row is left where it is, so re-sending unchanged rows
@@ -432,14 +407,12 @@ impl MergeBuilder<'_> {
                 deleted = as_u64(&value(1).map_err(df_err)?);
                 unchanged = as_u64(&value(2).map_err(df_err)?);
             }
-            let rewrite = ctx
-                .sql("SELECT DISTINCT file FROM __compared WHERE del OR NOT same ORDER BY file")
-                .await
-                .map_err(df_err)?
-                .collect()
-                .await
-                .map_err(df_err)?;
-            files = string_column(&rewrite).map_err(df_err)?;
+            files = strings(
+                &ctx,
+                "SELECT DISTINCT file FROM __compared WHERE del OR NOT same ORDER BY file",
+            )
+            .await
+            .map_err(df_err)?;
         } else {
             // No matches: register an empty comparison so the SQL below has one shape.
             ctx.sql(&format!(
@@ -457,11 +430,7 @@ impl MergeBuilder<'_> {
             "SELECT s.* FROM __source s LEFT ANTI JOIN \
              (SELECT {key_list} FROM __compared WHERE same AND NOT del) u ON {unchanged_on} \
              WHERE NOT {flag_true}",
-            unchanged_on = quoted_keys
-                .iter()
-                .map(|k| format!("s.{k} = u.{k}"))
-                .collect::<Vec<_>>()
-                .join(" AND ")
+            unchanged_on = keys_equal(&quoted_keys, "s", "u")
         );
         let inserted = scalar_u64(
             &ctx,
@@ -506,17 +475,10 @@ impl MergeBuilder<'_> {
             ctx.register_table("__rewritten", rewritten)
                 .map_err(df_err)?;
             // Rows outside the target predicate are kept even when their key matches.
-            let touchable = if target_predicates.is_empty() {
+            let touchable = if limits.is_empty() {
                 "true".to_string()
             } else {
-                format!(
-                    "coalesce({}, false)",
-                    target_predicates
-                        .iter()
-                        .map(|p| format!("({p})"))
-                        .collect::<Vec<_>>()
-                        .join(" AND ")
-                )
+                format!("coalesce({}, false)", conjunction(&limits))
             };
             let kept = format!(
                 "SELECT {t_columns} FROM \
@@ -657,12 +619,33 @@ async fn key_range(
     })
 }
 
-/// The values of the first (string) column of `batches`, NULLs skipped.
-fn string_column(
-    batches: &[RecordBatch],
+/// `a.k = b.k AND ...` over the (quoted) key columns.
+fn keys_equal(quoted_keys: &[String], a: &str, b: &str) -> String {
+    quoted_keys
+        .iter()
+        .map(|k| format!("{a}.{k} = {b}.{k}"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The SQL conditions ANDed (`true` for none).
+fn conjunction<'a>(conditions: impl IntoIterator<Item = &'a String>) -> String {
+    let parts: Vec<&str> = conditions.into_iter().map(String::as_str).collect();
+    if parts.is_empty() {
+        "true".to_string()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+/// The values of the first (string) column `sql` returns, NULLs skipped.
+async fn strings(
+    ctx: &SessionContext,
+    sql: &str,
 ) -> std::result::Result<Vec<String>, deltalake::datafusion::error::DataFusionError> {
+    let batches = ctx.sql(sql).await?.collect().await?;
     let mut out = Vec::new();
-    for batch in batches {
+    for batch in &batches {
         for row in 0..batch.num_rows() {
             if let ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) =
                 ScalarValue::try_from_array(batch.column(0), row)?

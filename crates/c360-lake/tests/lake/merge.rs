@@ -79,6 +79,12 @@ async fn contents(lake: &Lake) -> Vec<(i64, String)> {
     out
 }
 
+/// The table holds exactly `want` (id, name), in any order.
+async fn assert_contents(lake: &Lake, want: &[(i64, &str)]) {
+    let want: Vec<(i64, String)> = want.iter().map(|(i, n)| (*i, n.to_string())).collect();
+    assert_eq!(contents(lake).await, want);
+}
+
 #[tokio::test]
 async fn updates_inserts_and_deletes_rewriting_only_touched_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,22 +113,21 @@ async fn updates_inserts_and_deletes_rewriting_only_touched_files() {
     assert_eq!((out.inserted, out.updated, out.deleted), (1, 1, 1));
     // Only the file holding 10-12 is rewritten; the key range 11-14 skips the others.
     assert_eq!(out.files_rewritten, 1);
-    let got = contents(&lake).await;
-    let want: Vec<(i64, String)> = [
-        (1, "a"),
-        (2, "b"),
-        (3, "c"),
-        (10, "j"),
-        (11, "K"),
-        (13, "m"),
-        (20, "t"),
-        (21, "u"),
-        (22, "v"),
-    ]
-    .iter()
-    .map(|(i, n)| (*i, n.to_string()))
-    .collect();
-    assert_eq!(got, want);
+    assert_contents(
+        &lake,
+        &[
+            (1, "a"),
+            (2, "b"),
+            (3, "c"),
+            (10, "j"),
+            (11, "K"),
+            (13, "m"),
+            (20, "t"),
+            (21, "u"),
+            (22, "v"),
+        ],
+    )
+    .await;
     assert_eq!(
         lake.app_version(Layer::Silver, "t", "c360.stream.test")
             .await
@@ -162,20 +167,19 @@ async fn a_clustered_lookup_still_finds_rows_whose_clustering_value_changed() {
         .unwrap();
     assert_eq!((out.inserted, out.updated, out.deleted), (1, 1, 0));
     assert_eq!(out.files_rewritten, 1);
-    let got = contents(&lake).await;
-    let want: Vec<(i64, String)> = [
-        (1, "a"),
-        (2, "b"),
-        (10, "m"),
-        (11, "n"),
-        (20, "b"),
-        (21, "y"),
-        (30, "c"),
-    ]
-    .iter()
-    .map(|(i, n)| (*i, n.to_string()))
-    .collect();
-    assert_eq!(got, want);
+    assert_contents(
+        &lake,
+        &[
+            (1, "a"),
+            (2, "b"),
+            (10, "m"),
+            (11, "n"),
+            (20, "b"),
+            (21, "y"),
+            (30, "c"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -215,12 +219,11 @@ async fn unchanged_rows_are_left_in_place() {
         (out.inserted, out.updated, out.deleted, out.files_rewritten),
         (1, 1, 0, 1)
     );
-    let got = contents(&lake).await;
-    let want: Vec<(i64, String)> = [(1, "a"), (2, "b"), (3, "C"), (4, "d"), (10, "j"), (11, "k")]
-        .iter()
-        .map(|(i, n)| (*i, n.to_string()))
-        .collect();
-    assert_eq!(got, want);
+    assert_contents(
+        &lake,
+        &[(1, "a"), (2, "b"), (3, "C"), (4, "d"), (10, "j"), (11, "k")],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -298,7 +301,7 @@ async fn an_empty_source_is_a_no_op_unless_an_offset_moves() {
             .unwrap(),
         Some(3)
     );
-    assert_eq!(contents(&lake).await, vec![(1, "a".to_string())]);
+    assert_contents(&lake, &[(1, "a")]).await;
 }
 
 /// Source rows `(id, name, gone, new)`, with both flag columns.
@@ -366,21 +369,20 @@ async fn rows_flagged_new_are_inserted_without_a_lookup() {
         .execute(stream(flagged_rows(&[(1, "again", false, true)])))
         .await
         .unwrap();
-    let got = contents(&lake).await;
-    let want: Vec<(i64, String)> = [
-        (1, "a"),
-        (1, "again"),
-        (2, "b"),
-        (10, "J"),
-        (11, "k"),
-        (30, "x"),
-        (31, "y"),
-        (40, "n"),
-    ]
-    .iter()
-    .map(|(i, n)| (*i, n.to_string()))
-    .collect();
-    assert_eq!(got, want);
+    assert_contents(
+        &lake,
+        &[
+            (1, "a"),
+            (1, "again"),
+            (2, "b"),
+            (10, "J"),
+            (11, "k"),
+            (30, "x"),
+            (31, "y"),
+            (40, "n"),
+        ],
+    )
+    .await;
     // Neither flag column is stored.
     let batches = lake.read_all(Layer::Silver, "t").await.unwrap();
     assert_eq!(batches[0].num_columns(), 2);

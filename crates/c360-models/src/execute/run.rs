@@ -180,7 +180,11 @@ impl Runner {
                 materialize::run_test(ctx, &self.lake, node, tested).await
             }
         };
-        tracing::debug!(node = id, seconds = started.elapsed().as_secs_f64(), "finished");
+        tracing::debug!(
+            node = id,
+            seconds = started.elapsed().as_secs_f64(),
+            "finished"
+        );
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
     }
 
