@@ -20,7 +20,8 @@
 //!   consumer offsets stored with the consumer's commits.
 //! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
 //!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
-//!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). DataFusion
+//!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). Every
+//!   [`session_context`] also has the aggregate `median_of_lists` (`median.rs`). DataFusion
 //!   is re-exported as [`datafusion`], so other crates use the same version without delta-rs.
 //!
 //! What it is not for: deciding what rows mean (that is the generator, the loader and the
@@ -54,6 +55,7 @@
 mod catalog;
 mod error;
 mod failpoint;
+mod median;
 mod merge;
 mod month_files;
 mod scan;

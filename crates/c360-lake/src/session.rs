@@ -223,14 +223,17 @@ const BROADCAST_JOIN_BYTES: usize = 32 * 1024 * 1024;
 /// A DataFusion session tuned for lake tables: small join sides are broadcast (see
 /// [`BROADCAST_JOIN_BYTES`]), and Parquet filters are evaluated while decoding
 /// (late materialisation: a selective filter, or a join's dynamic filter, decodes the other
-/// columns only for the rows that pass), cheapest filters first.
+/// columns only for the rows that pass), cheapest filters first. It has the aggregate
+/// `median_of_lists` (`median.rs`).
 pub fn session_context() -> SessionContext {
     let mut config = deltalake::datafusion::prelude::SessionConfig::new();
     let options = config.options_mut();
     options.execution.parquet.pushdown_filters = true;
     options.execution.parquet.reorder_filters = true;
     options.optimizer.hash_join_single_partition_threshold = BROADCAST_JOIN_BYTES;
-    SessionContext::new_with_config(config)
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_udaf(crate::median::median_of_lists());
+    ctx
 }
 
 /// Creates the `bronze`, `silver` and `gold` schemas in the default catalog when missing.

@@ -231,5 +231,6 @@ async fn listing_an_empty_lake_is_empty() {
         .is_empty());
 }
 
+mod median;
 mod merge;
 mod stream;

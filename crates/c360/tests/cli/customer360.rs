@@ -314,6 +314,31 @@ fn customer360_builds_from_bronze_and_keeps_history() {
     let kinds: BTreeSet<&str> = expected.values().copied().collect();
     assert_eq!(kinds.len(), 5, "{kinds:?}");
 
+    // The exact median (SPEC §4.4), recomputed in integer cents from stg_transactions: the
+    // middle amount, or the mean of the two middle ones, in thousandths of a dollar.
+    let mut amounts: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for row in &spend_rows {
+        amounts.entry(&row.customer_id).or_default().push(row.cents);
+    }
+    let medians: BTreeMap<String, Option<String>> = setup
+        .rows(
+            Layer::Gold,
+            "metric_avg_transaction_value",
+            &["customer_id", "median_transaction_value"],
+        )
+        .into_iter()
+        .map(|mut row| (row.remove(0).unwrap(), row.remove(0)))
+        .collect();
+    for customer in &customers {
+        let expected = amounts.get_mut(customer.as_str()).map(|cents| {
+            cents.sort_unstable();
+            let n = cents.len();
+            let thousandths = (cents[(n - 1) / 2] + cents[n / 2]) * 5;
+            format!("{}.{:03}", thousandths / 1000, thousandths % 1000)
+        });
+        assert_eq!(medians[customer], expected, "median of {customer}");
+    }
+
     // metric_mom_spend_change (SPEC §4.4): every month from the first spend month to as_of's
     // month, months without spend as 0.
     let mut monthly: BTreeMap<(String, NaiveDate), i64> = BTreeMap::new();

@@ -5,8 +5,8 @@ with current_customers as (
 ),
 
 monthly_totals as (
-    -- count, sum, sum of squares, min and max, from the months' exact sums, and every amount
-    -- in cents, sorted
+    -- count, sum, sum of squares, min and max, from the months' exact sums, and the median of
+    -- every amount in cents (median_of_lists: docs/engine.md § SQL functions)
     select
         customer_id,
         cast(sum(transaction_count) as bigint) as n,
@@ -14,7 +14,7 @@ monthly_totals as (
         sum(sum_of_squares) as sum_of_squares,
         min(min_transaction_value) as min_transaction_value,
         max(max_transaction_value) as max_transaction_value,
-        array_sort(flatten(array_agg(amount_cents))) as sorted_cents
+        median_of_lists(amount_cents) as median_cents
     from {{ ref('monthly_spend_to_date') }}
     group by customer_id
 ),
@@ -33,20 +33,11 @@ stats as (
         ) end as stddev_transaction_value,
         min_transaction_value,
         max_transaction_value,
-        -- SPEC §4.4: exact median: the middle amount, or the mean of the two middle ones, of
-        -- the sorted cents (positions (n + 1) / 2 and (n + 2) / 2, 1-based, integer division:
-        -- the same one for odd n). The mean of two integers is a multiple of 0.5, which a
-        -- double holds exactly; back to dollars as a DECIMAL with 3 places (a median can fall
-        -- on half a cent)
-        cast(
-            cast(
-                (array_element(sorted_cents, (n + 1) / 2) + array_element(sorted_cents, (n + 2) / 2))
-                / 2.0
-                as decimal(16, 1)
-            )
-            / 100
-            as decimal(15, 3)
-        ) as median_transaction_value
+        -- SPEC §4.4: exact median: the middle amount, or the mean of the two middle ones
+        -- (a multiple of half a cent, which a double holds exactly); back to dollars as a
+        -- DECIMAL with 3 places (a median can fall on half a cent)
+        cast(cast(median_cents as decimal(16, 1)) / 100 as decimal(15, 3))
+            as median_transaction_value
     from monthly_totals
 ),
 
