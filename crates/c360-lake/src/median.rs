@@ -3,11 +3,11 @@
 //!
 //! A mart that keeps each month's amounts as a list (one row per customer and month) gets each
 //! customer's median without `array_agg` building a list of lists, `flatten` copying it and
-//! `array_sort` sorting it: the elements go straight into one buffer per group, and the middle
-//! is found by selection. NULL lists and NULL elements are skipped; a group without elements
-//! gives NULL. The result is a DOUBLE: the middle element, or the mean of the two middle ones,
-//! which is exact for integers below 2^52 in absolute value (cents of any amount a
-//! `DECIMAL(18, 2)` column holds in practice).
+//! `array_sort` sorting it: the input arrays are kept, each group's elements are gathered once,
+//! and the middle is found by selection. NULL lists and NULL elements are skipped; a group
+//! without elements gives NULL. The result is a DOUBLE: the middle element, or the mean of the
+//! two middle ones, exact for integers within ±2^52 (the cents of a `DECIMAL(12, 2)` amount
+//! stay below 10^12).
 
 use std::mem::size_of;
 use std::sync::Arc;

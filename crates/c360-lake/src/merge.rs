@@ -242,12 +242,11 @@ impl MergeBuilder<'_> {
             Some(flag) => format!("NOT coalesce({}, false)", quote(flag)),
             None => "true".to_string(),
         };
-        ctx.sql(&format!(
-            "CREATE VIEW __lookup AS SELECT * FROM __source WHERE {lookup_filter}"
-        ))
-        .await
-        .map_err(df_err)?
-        .collect()
+        create_view(
+            &ctx,
+            "__lookup",
+            &format!("SELECT * FROM __source WHERE {lookup_filter}"),
+        )
         .await
         .map_err(df_err)?;
         let lookups = scalar_u64(&ctx, "SELECT count(*) FROM __lookup")
@@ -302,18 +301,16 @@ impl MergeBuilder<'_> {
         };
         if let Some(near) = near {
             let filter = conjunction(limits.iter().chain([&near]));
-            let found = ctx
-                .sql(&format!(
+            cache_view(
+                &ctx,
+                "__found",
+                &format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {s_keys} FROM \
                      __lookup s JOIN (SELECT * FROM __target WHERE {filter}) t ON {join_on}"
-                ))
-                .await
-                .map_err(df_err)?
-                .cache()
-                .await
-                .map_err(df_err)?;
-            ctx.register_table("__found", found.into_view())
-                .map_err(df_err)?;
+                ),
+            )
+            .await
+            .map_err(df_err)?;
             candidate_files.extend(
                 strings(&ctx, "SELECT DISTINCT file FROM __found")
                     .await
@@ -325,13 +322,11 @@ impl MergeBuilder<'_> {
             unmatched = (found < lookups).then_some("__unmatched");
             if unmatched.is_some() {
                 let found_on = keys_equal(&quoted_keys, "s", "f");
-                ctx.sql(&format!(
-                    "CREATE VIEW __unmatched AS SELECT s.* FROM __lookup s \
-                     LEFT ANTI JOIN __found f ON {found_on}"
-                ))
-                .await
-                .map_err(df_err)?
-                .collect()
+                create_view(
+                    &ctx,
+                    "__unmatched",
+                    &format!("SELECT s.* FROM __lookup s LEFT ANTI JOIN __found f ON {found_on}"),
+                )
                 .await
                 .map_err(df_err)?;
             }
@@ -377,19 +372,17 @@ impl MergeBuilder<'_> {
                 .map(|c| format!("(t.{c} IS NOT DISTINCT FROM s.{c})"))
                 .collect::<Vec<_>>()
                 .join(" AND ");
-            let compared = ctx
-                .sql(&format!(
+            cache_view(
+                &ctx,
+                "__compared",
+                &format!(
                     "SELECT CAST(t.{FILE_COLUMN} AS VARCHAR) AS file, {flag_true} AS del, \
                      ({same}) AS same, {s_keys} FROM \
                      __lookup s JOIN (SELECT * FROM __candidates WHERE {target_filter}) t ON {join_on}"
-                ))
-                .await
-                .map_err(df_err)?
-                .cache()
-                .await
-                .map_err(df_err)?;
-            ctx.register_table("__compared", compared.into_view())
-                .map_err(df_err)?;
+                ),
+            )
+            .await
+            .map_err(df_err)?;
             let counts = ctx
                 .sql(
                     "SELECT count(*) FILTER (WHERE NOT del AND NOT same), \
@@ -415,13 +408,13 @@ impl MergeBuilder<'_> {
             .map_err(df_err)?;
         } else {
             // No matches: register an empty comparison so the SQL below has one shape.
-            ctx.sql(&format!(
-                "CREATE VIEW __compared AS SELECT {key_list}, false AS del, false AS same \
-                 FROM __lookup WHERE false"
-            ))
-            .await
-            .map_err(df_err)?
-            .collect()
+            create_view(
+                &ctx,
+                "__compared",
+                &format!(
+                    "SELECT {key_list}, false AS del, false AS same FROM __lookup WHERE false"
+                ),
+            )
             .await
             .map_err(df_err)?;
         }
@@ -636,6 +629,30 @@ fn conjunction<'a>(conditions: impl IntoIterator<Item = &'a String>) -> String {
     } else {
         parts.join(" AND ")
     }
+}
+
+/// Registers `sql` as view `name`: evaluated again by every query that reads it.
+async fn create_view(
+    ctx: &SessionContext,
+    name: &str,
+    sql: &str,
+) -> std::result::Result<(), deltalake::datafusion::error::DataFusionError> {
+    ctx.sql(&format!("CREATE VIEW {name} AS {sql}"))
+        .await?
+        .collect()
+        .await?;
+    Ok(())
+}
+
+/// Evaluates `sql` once, keeps the rows in memory and registers them as `name`.
+async fn cache_view(
+    ctx: &SessionContext,
+    name: &str,
+    sql: &str,
+) -> std::result::Result<(), deltalake::datafusion::error::DataFusionError> {
+    let rows = ctx.sql(sql).await?.cache().await?;
+    ctx.register_table(name, rows.into_view())?;
+    Ok(())
 }
 
 /// The values of the first (string) column `sql` returns, NULLs skipped.
