@@ -55,9 +55,19 @@ async fn a_pipeline_never_overlaps_itself() {
             "{pair:?}"
         );
     }
-    assert!(runs
-        .iter()
-        .all(|r| r.status == RunStatus::Succeeded && r.trigger == "schedule"));
+    assert!(runs.iter().all(|r| r.trigger == "schedule"), "{runs:?}");
+    // Every run succeeds, except that the last one may have been fired just before the stop
+    // and cancelled before its task started (on a busy machine, recording its start can take
+    // longer than the half second left).
+    let (last, earlier) = runs.split_last().unwrap();
+    assert!(
+        earlier.iter().all(|r| r.status == RunStatus::Succeeded),
+        "{runs:?}"
+    );
+    assert!(
+        matches!(last.status, RunStatus::Succeeded | RunStatus::Cancelled),
+        "{runs:?}"
+    );
     assert!(
         reports
             .iter()
