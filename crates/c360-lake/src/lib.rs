@@ -79,6 +79,7 @@ pub use session::session_context;
 pub use stream::{Appends, Changes};
 pub use write::{
     FileSink, SinkFactory, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome,
+    CHECKPOINT_INTERVAL,
 };
 
 /// A medallion layer of the lake.

@@ -23,8 +23,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use deltalake::datafusion::datasource::TableProvider;
+use deltalake::kernel::{Action, CommitInfo};
+use deltalake::logstore::get_actions;
 use deltalake::DeltaTable;
-use futures::TryStreamExt;
 
 use crate::{Lake, LakeError, Layer, Result};
 
@@ -39,7 +40,8 @@ pub enum Changes {
         /// How many data files hold them.
         files: usize,
     },
-    /// Files of version `since` are gone: the table was rewritten, not appended to.
+    /// Files of version `since` are gone: the table was rewritten, not appended to (or the
+    /// log entries after `since` expired, and what happened can no longer be told).
     Rewritten {
         /// The current version.
         to: u64,
@@ -111,35 +113,33 @@ impl Lake {
             table: format!("{layer}.{name}"),
             message: e.to_string(),
         };
-        let now = file_paths(&table, layer, name)?;
         let Some(since) = since else {
+            let files = file_paths(&table, layer, name)?.len();
             let provider = table.table_provider().await.map_err(provider_err)?;
             return Ok(Changes::Rows {
                 to,
                 provider,
-                files: now.len(),
+                files,
             });
         };
-        let mut old_table = self.open_existing(layer, name).await?;
-        old_table
-            .load_version(since)
-            .await
-            .map_err(|e| LakeError::delta(layer, name, e))?;
-        let then = file_paths(&old_table, layer, name)?;
+        if since > current {
+            // offsets past the table's last version: the table was created again since
+            return Ok(Changes::Rewritten { to: current });
+        }
+        let Some(log) = LogChanges::read(&table, since, to, layer, name).await? else {
+            return Ok(Changes::Rewritten { to });
+        };
         let rewritten = match appends {
-            Appends::Only => !then.is_subset(&now),
-            Appends::OrMerges => {
-                !then.is_subset(&now) && overwritten_since(&table, since, layer, name).await?
-            }
+            Appends::Only => log.removed_older,
+            Appends::OrMerges => log.removed_older && log.overwritten,
         };
         if rewritten {
             return Ok(Changes::Rewritten { to });
         }
-        let added: Vec<String> = now.difference(&then).cloned().collect();
-        let files = added.len();
+        let files = log.added.len();
         let provider = table
             .table_provider()
-            .with_file_paths(added)
+            .with_file_paths(log.added)
             .await
             .map_err(provider_err)?;
         Ok(Changes::Rows {
@@ -150,33 +150,82 @@ impl Lake {
     }
 }
 
-/// Whether a commit after version `since`, up to the loaded version of `table`, overwrote the
-/// table (a `WRITE` in mode `Overwrite`, or the table created again).
-async fn overwritten_since(
-    table: &DeltaTable,
-    since: u64,
-    layer: Layer,
-    name: &str,
-) -> Result<bool> {
-    let loaded = table.version().unwrap_or(0);
-    let commits = usize::try_from(loaded.saturating_sub(since)).unwrap_or(usize::MAX);
-    let infos: Vec<_> = table
-        .history(Some(commits))
-        .try_collect()
-        .await
-        .map_err(|e| LakeError::delta(layer, name, e))?;
-    Ok(infos.iter().any(|info| {
-        let mode = info
-            .operation_parameters
-            .as_ref()
-            .and_then(|p| p.get("mode"))
-            .and_then(|m| m.as_str());
-        match info.operation.as_deref() {
-            Some("WRITE") => mode == Some("Overwrite"),
-            Some(op) => op.starts_with("CREATE"),
-            None => false,
+/// What the commits after one version, up to another, did to a table's files: read from those
+/// commits' log entries alone, so a stream costs one small JSON read per commit instead of the
+/// table's file list at two versions.
+struct LogChanges {
+    /// The files added after `since` and still there at `to`, as paths relative to the table.
+    added: BTreeSet<String>,
+    /// Whether a file of version `since` was removed by `to`.
+    removed_older: bool,
+    /// Whether a commit overwrote the table (a `WRITE` in mode `Overwrite`, or a `CREATE`).
+    overwritten: bool,
+}
+
+impl LogChanges {
+    /// The changes of commits `since + 1 ..= to`, or `None` when one of their log entries is
+    /// gone (expired by log cleanup): the changes cannot be read incrementally then.
+    async fn read(
+        table: &DeltaTable,
+        since: u64,
+        to: u64,
+        layer: Layer,
+        name: &str,
+    ) -> Result<Option<LogChanges>> {
+        let store = table.log_store();
+        let mut added = BTreeSet::new();
+        let mut removed = BTreeSet::new();
+        let mut overwritten = false;
+        for version in since + 1..=to {
+            let delta_err = |e| LakeError::delta(layer, name, e);
+            let Some(entry) = store.read_commit_entry(version).await.map_err(delta_err)? else {
+                return Ok(None);
+            };
+            for action in get_actions(version, &entry).map_err(delta_err)? {
+                match action {
+                    Action::Add(add) => {
+                        added.insert(decoded(&add.path));
+                    }
+                    Action::Remove(remove) => {
+                        let path = decoded(&remove.path);
+                        // A file added since and removed again was never visible at `since`.
+                        if !added.remove(&path) {
+                            removed.insert(path);
+                        }
+                    }
+                    Action::CommitInfo(info) => overwritten |= overwrites(&info),
+                    _ => {}
+                }
+            }
         }
-    }))
+        Ok(Some(LogChanges {
+            added,
+            removed_older: !removed.is_empty(),
+            overwritten,
+        }))
+    }
+}
+
+/// A log entry's path as the snapshot's file list spells it (percent-decoded).
+fn decoded(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Whether a commit replaced the table's contents: a `WRITE` in mode `Overwrite`, or the table
+/// created (again).
+fn overwrites(info: &CommitInfo) -> bool {
+    let mode = info
+        .operation_parameters
+        .as_ref()
+        .and_then(|p| p.get("mode"))
+        .and_then(|m| m.as_str());
+    match info.operation.as_deref() {
+        Some("WRITE") => mode == Some("Overwrite"),
+        Some(op) => op.starts_with("CREATE"),
+        None => false,
+    }
 }
 
 /// The data files of a loaded table version, as paths relative to the table.

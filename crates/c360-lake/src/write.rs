@@ -425,7 +425,7 @@ impl SinkFactory {
     /// A new sink (see [`TableWriter::file_sink`]).
     pub fn sink(&self) -> Result<FileSink> {
         let properties = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
+            .set_compression(Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(256 * 1024))
             .set_dictionary_page_size_limit(DICTIONARY_PAGE_LIMIT)
             .build();

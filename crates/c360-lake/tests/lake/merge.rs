@@ -423,6 +423,14 @@ async fn changes_of_a_merged_table_are_the_rows_of_the_files_it_wrote() {
     // the rows written since v0: the updated file (10 copied unchanged, 11) and the insert
     assert_eq!(changed_ids(&lake, 0).await, Some(vec![10, 11, 12]));
     assert_eq!(changed_ids(&lake, 1).await, Some(vec![]));
+    // v2: 12 updated again, so a file v1 added is replaced: read from v0, that file was never
+    // there (only its replacement is), and every row is seen once
+    lake.merge(Layer::Silver, "t", vec!["id".into()])
+        .execute(stream(rows(&[Some(12)], &["L"], None)))
+        .await
+        .unwrap();
+    assert_eq!(changed_ids(&lake, 0).await, Some(vec![10, 11, 12]));
+    assert!(changed_ids(&lake, 1).await.unwrap().contains(&12));
     // a bronze-style stream calls the same history rewritten
     assert!(matches!(
         lake.changes_between(Layer::Silver, "t", Some(0), None, Appends::Only)
@@ -430,9 +438,9 @@ async fn changes_of_a_merged_table_are_the_rows_of_the_files_it_wrote() {
             .unwrap(),
         Changes::Rewritten { .. }
     ));
-    // an overwrite after v1 is a rewrite for every consumer
-    create(&lake, vec![rows(&[Some(1)], &["a"], None)]).await; // v2
-    assert_eq!(changed_ids(&lake, 1).await, None);
+    // an overwrite after v2 is a rewrite for every consumer
+    create(&lake, vec![rows(&[Some(1)], &["a"], None)]).await; // v3
+    assert_eq!(changed_ids(&lake, 2).await, None);
     assert_eq!(changed_ids(&lake, 0).await, None);
-    assert_eq!(changed_ids(&lake, 2).await, Some(vec![]));
+    assert_eq!(changed_ids(&lake, 3).await, Some(vec![]));
 }

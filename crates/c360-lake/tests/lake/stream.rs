@@ -93,3 +93,43 @@ async fn changes_can_stop_at_an_earlier_version() {
         (2, 7)
     );
 }
+
+#[tokio::test]
+async fn changes_whose_log_entries_expired_cannot_be_read_incrementally() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    // v0..=v10, one row each; v10 is a checkpoint (CHECKPOINT_INTERVAL), so the table still
+    // opens once an earlier commit's log entry is gone, as log cleanup leaves it
+    for i in 0..=c360_lake::CHECKPOINT_INTERVAL as i64 {
+        write(&lake, WriteMode::Append, vec![vec![batch(i..i + 1)]]).await;
+    }
+    std::fs::remove_file(
+        lake.table_path(Layer::Bronze, "things")
+            .join("_delta_log/00000000000000000001.json"),
+    )
+    .unwrap();
+    // the changes after v0 start with the gone v1: a consumer must rebuild
+    assert!(matches!(
+        lake.changes_since(Layer::Bronze, "things", Some(0))
+            .await
+            .unwrap(),
+        Changes::Rewritten { to: 10 }
+    ));
+    // an offset past the last version: the table was created again since
+    assert!(matches!(
+        lake.changes_since(Layer::Bronze, "things", Some(11))
+            .await
+            .unwrap(),
+        Changes::Rewritten { to: 10 }
+    ));
+    // the changes after v1 are all there: v2..=v10
+    assert_eq!(
+        count(
+            lake.changes_since(Layer::Bronze, "things", Some(1))
+                .await
+                .unwrap()
+        )
+        .await,
+        (10, 9)
+    );
+}

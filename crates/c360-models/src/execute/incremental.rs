@@ -152,7 +152,7 @@ pub(crate) async fn run(
             {
                 Changes::Rewritten { .. } => {
                     why_rebuild = Some(format!(
-                        "{}.{} was rewritten since this model last read it",
+                        "{}.{} was rewritten (or its log expired) since this model last read it",
                         stream.source, stream.table
                     ));
                     incremental = false;
