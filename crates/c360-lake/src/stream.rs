@@ -114,7 +114,11 @@ impl Lake {
             message: e.to_string(),
         };
         let Some(since) = since else {
-            let files = file_paths(&table, layer, name)?.len();
+            let files = table
+                .snapshot()
+                .map_err(|e| LakeError::delta(layer, name, e))?
+                .log_data()
+                .num_files();
             let provider = table.table_provider().await.map_err(provider_err)?;
             return Ok(Changes::Rows {
                 to,
@@ -174,7 +178,7 @@ impl LogChanges {
     ) -> Result<Option<LogChanges>> {
         let store = table.log_store();
         let mut added = BTreeSet::new();
-        let mut removed = BTreeSet::new();
+        let mut removed_older = false;
         let mut overwritten = false;
         for version in since + 1..=to {
             let delta_err = |e| LakeError::delta(layer, name, e);
@@ -187,11 +191,8 @@ impl LogChanges {
                         added.insert(decoded(&add.path));
                     }
                     Action::Remove(remove) => {
-                        let path = decoded(&remove.path);
                         // A file added since and removed again was never visible at `since`.
-                        if !added.remove(&path) {
-                            removed.insert(path);
-                        }
+                        removed_older |= !added.remove(&decoded(&remove.path));
                     }
                     Action::CommitInfo(info) => overwritten |= overwrites(&info),
                     _ => {}
@@ -200,7 +201,7 @@ impl LogChanges {
         }
         Ok(Some(LogChanges {
             added,
-            removed_older: !removed.is_empty(),
+            removed_older,
             overwritten,
         }))
     }
@@ -226,16 +227,4 @@ fn overwrites(info: &CommitInfo) -> bool {
         Some(op) => op.starts_with("CREATE"),
         None => false,
     }
-}
-
-/// The data files of a loaded table version, as paths relative to the table.
-fn file_paths(table: &DeltaTable, layer: Layer, name: &str) -> Result<BTreeSet<String>> {
-    let state = table
-        .snapshot()
-        .map_err(|e| LakeError::delta(layer, name, e))?;
-    Ok(state
-        .log_data()
-        .into_iter()
-        .map(|file| file.path().to_string())
-        .collect())
 }

@@ -14,6 +14,13 @@ async fn count(changes: Changes) -> (u64, i64) {
     (to, n as i64)
 }
 
+/// The changes of the test table `bronze.things` after version `since`.
+async fn things_since(lake: &Lake, since: Option<u64>) -> Changes {
+    lake.changes_since(Layer::Bronze, "things", since)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn changes_are_the_files_added_since_a_version() {
     let dir = tempfile::tempdir().unwrap();
@@ -25,39 +32,13 @@ async fn changes_are_the_files_added_since_a_version() {
         vec![vec![batch(10..15)], vec![batch(15..17)]],
     )
     .await; // v1
-    assert_eq!(
-        count(
-            lake.changes_since(Layer::Bronze, "things", None)
-                .await
-                .unwrap()
-        )
-        .await,
-        (1, 17)
-    );
-    assert_eq!(
-        count(
-            lake.changes_since(Layer::Bronze, "things", Some(0))
-                .await
-                .unwrap()
-        )
-        .await,
-        (1, 7)
-    );
-    assert_eq!(
-        count(
-            lake.changes_since(Layer::Bronze, "things", Some(1))
-                .await
-                .unwrap()
-        )
-        .await,
-        (1, 0)
-    );
+    assert_eq!(count(things_since(&lake, None).await).await, (1, 17));
+    assert_eq!(count(things_since(&lake, Some(0)).await).await, (1, 7));
+    assert_eq!(count(things_since(&lake, Some(1)).await).await, (1, 0));
 
     write(&lake, WriteMode::Overwrite, vec![vec![batch(0..3)]]).await; // v2 rewrites
     assert!(matches!(
-        lake.changes_since(Layer::Bronze, "things", Some(1))
-            .await
-            .unwrap(),
+        things_since(&lake, Some(1)).await,
         Changes::Rewritten { to: 2 }
     ));
     assert_eq!(
@@ -110,26 +91,14 @@ async fn changes_whose_log_entries_expired_cannot_be_read_incrementally() {
     .unwrap();
     // the changes after v0 start with the gone v1: a consumer must rebuild
     assert!(matches!(
-        lake.changes_since(Layer::Bronze, "things", Some(0))
-            .await
-            .unwrap(),
+        things_since(&lake, Some(0)).await,
         Changes::Rewritten { to: 10 }
     ));
     // an offset past the last version: the table was created again since
     assert!(matches!(
-        lake.changes_since(Layer::Bronze, "things", Some(11))
-            .await
-            .unwrap(),
+        things_since(&lake, Some(11)).await,
         Changes::Rewritten { to: 10 }
     ));
     // the changes after v1 are all there: v2..=v10
-    assert_eq!(
-        count(
-            lake.changes_since(Layer::Bronze, "things", Some(1))
-                .await
-                .unwrap()
-        )
-        .await,
-        (10, 9)
-    );
+    assert_eq!(count(things_since(&lake, Some(1)).await).await, (10, 9));
 }
