@@ -26,3 +26,18 @@ md5({{ transaction_id }})
 {% macro date_key(day) -%}
 cast(date_part('year', {{ day }}) * 10000 + date_part('month', {{ day }}) * 100 + date_part('day', {{ day }}) as int)
 {%- endmacro %}
+
+{#- quarantine_transactions' key: 'id:' + the transaction_id for the latest copy of an
+    invalid id; for a bronze row without an id, 'row:' + md5 of the row's values (each column
+    length-prefixed, NULL as '-', so different rows never give the same text) + ':' + its
+    ordinal among the bronze rows with the same values (1, 2, … — identical rows are
+    interchangeable, so any order numbers them the same). `ordinal` is an SQL expression. -#}
+{% macro row_values_md5(r) -%}
+md5(concat(
+        {%- for c in ['transaction_id', 'customer_id', 'transaction_date', 'transaction_amount',
+                      'merchant_name', 'merchant_category', 'channel', 'status', 'ingested_at',
+                      'source'] %}
+        coalesce(concat(cast(length(cast({{ r }}.{{ c }} as varchar)) as varchar), ':', cast({{ r }}.{{ c }} as varchar)), '-'){{ ", '|'," if not loop.last }}
+        {%- endfor %}
+    ))
+{%- endmacro %}

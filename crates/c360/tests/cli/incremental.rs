@@ -5,7 +5,7 @@
 //! every silver and gold table must then equal a full build of a fresh lake holding the same
 //! bronze.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use arrow::array::Array;
@@ -115,6 +115,8 @@ fn incremental_build(setup: &Setup) {
     for model in [
         "int_transactions",
         "stg_transactions",
+        "quarantine_transactions",
+        "dim_merchant_category",
         "fct_transactions",
         "customer_monthly_spend",
     ] {
@@ -145,7 +147,8 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
 
     // 2. Late files: a corrected copy of a valid transaction (status flipped, ingested later),
     //    a bad correction of another (negative amount: SPEC §3 removes the row it corrects),
-    //    a transaction of a customer nobody knows yet, and a row without an id.
+    //    a transaction of a customer nobody knows yet (in a category the seed lacks), a valid
+    //    one in another unseen category, and two identical rows without an id.
     let valid = setup.rows(
         Layer::Silver,
         "stg_transactions",
@@ -176,11 +179,14 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
                   merchant_category,channel,status,ingested_at"
         .to_string();
     let late = "2025-11-17T08:00:00Z";
+    let missing_id = format!(
+        ",CUST00000001,2025-11-15T11:00:00Z,9.99,Corner Shop,Grocery,Online,approved,{late}"
+    );
     let transactions = setup.project.join("late_transactions.csv");
     write(
         &transactions,
         &[
-            header,
+            header.clone(),
             format!(
                 "{},{},{},{},{},{},{},{flipped},{late}",
                 corrected[0],
@@ -196,16 +202,27 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
                 bad[0], bad[1], bad[2], bad[4], bad[5], bad[6], bad[7]
             ),
             format!(
-                "TXNLATE0000001,CUSTLATE0001,2025-11-15T10:00:00Z,42.00,Corner Shop,Grocery,\
+                "TXNLATE0000001,CUSTLATE0001,2025-11-15T10:00:00Z,42.00,Corner Shop,Hardware,\
                  Online,approved,{late}"
             ),
-            format!(",CUST00000001,2025-11-15T11:00:00Z,9.99,Corner Shop,Grocery,Online,approved,{late}"),
+            format!(
+                "TXNLATE0000002,{},2025-11-15T12:00:00Z,12.00,Pet Shop,Pet Supplies,Online,\
+                 approved,{late}",
+                corrected[1]
+            ),
+            missing_id.clone(),
+            missing_id.clone(),
         ],
     );
+    // A file of one row without an id, loaded now and again (`--force`) in step 3: the same
+    // row twice (same `source`), in two increments.
+    let missing_id_file = setup.project.join("missing_id.csv");
+    write(&missing_id_file, &[header.clone(), missing_id.clone()]);
     ok(setup
         .c360()
         .args(["load", "transactions"])
-        .arg(&transactions));
+        .arg(&transactions)
+        .arg(&missing_id_file));
     incremental_build(&setup);
     let quarantine = setup.rows(
         Layer::Silver,
@@ -225,6 +242,12 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
     );
     let stg_ids = setup.column(Layer::Silver, "stg_transactions", "transaction_id");
     assert!(!stg_ids.contains(&Some(bad[0].clone())));
+    let categories = || setup.column(Layer::Gold, "dim_merchant_category", "category_name");
+    assert!(categories().contains(&Some("Pet Supplies".into())));
+    assert!(
+        !categories().contains(&Some("Hardware".into())),
+        "its customer is unknown"
+    );
 
     // 3. The unknown customer's record arrives, and a late record of a known customer changes
     //    their card from mid-history on; then two more simulated days.
@@ -273,6 +296,28 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
         ],
     );
     ok(setup.c360().args(["load", "customers"]).arg(&customers));
+    // A bad correction of the transaction in Pet Supplies (the category leaves the dimension),
+    // and the row without an id again.
+    let more_transactions = setup.project.join("late_transactions_2.csv");
+    write(
+        &more_transactions,
+        &[
+            header,
+            format!(
+                "TXNLATE0000002,{},2025-11-15T12:00:00Z,-12.00,Pet Shop,Pet Supplies,Online,\
+                 approved,2025-11-17T10:00:00Z",
+                corrected[1]
+            ),
+        ],
+    );
+    ok(setup
+        .c360()
+        .args(["load", "transactions"])
+        .arg(&more_transactions));
+    ok(setup
+        .c360()
+        .args(["load", "transactions", "--force"])
+        .arg(&missing_id_file));
     ok(setup.c360().args(["simulate", "--days", "2"]));
     // The fact alone first, before the silver models have read the new bronze rows: it reads
     // its streams no further than stg_transactions has, so it merges nothing yet and loses
@@ -297,6 +342,32 @@ fn incremental_builds_equal_a_full_build_of_the_same_bronze() {
         "retried"
     );
     assert_eq!(status(&corrected[0]).as_deref(), Some(flipped));
+    assert_eq!(status("TXNLATE0000002"), None, "corrected to a bad amount");
+    assert!(categories().contains(&Some("Hardware".into())), "retried");
+    assert!(!categories().contains(&Some("Pet Supplies".into())));
+    let mut missing_id_keys: Vec<String> = setup
+        .rows(
+            Layer::Silver,
+            "quarantine_transactions",
+            &["quarantine_key", "reason"],
+        )
+        .into_iter()
+        .filter(|r| r[1].as_deref() == Some("missing_id"))
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    // row:<md5 of the values>:<ordinal>: two rows of late_transactions.csv and two of
+    // missing_id.csv (the file name is the rows' `source`), each pair numbered 1 and 2
+    missing_id_keys.sort();
+    let md5s: BTreeSet<&str> = missing_id_keys
+        .iter()
+        .map(|k| k.split(':').nth(1).unwrap())
+        .collect();
+    let ordinals: Vec<&str> = missing_id_keys
+        .iter()
+        .map(|k| k.rsplit(':').next().unwrap())
+        .collect();
+    assert_eq!(md5s.len(), 2, "{missing_id_keys:?}");
+    assert_eq!(ordinals, ["1", "2", "1", "2"], "{missing_id_keys:?}");
     let fct = run_message(&setup, "fct_transactions");
     assert!(!fct.contains(" 0 updated"), "no fact re-keyed: {fct}");
 

@@ -1,13 +1,34 @@
+{{ config(
+    materialized='incremental',
+    unique_key='category_key',
+    delete_flag_column='is_deleted'
+) }}
 -- dim_merchant_category (SPEC §4.2): the seed's categories (stable keys, groups, flags), plus
 -- one row in group Other for every category seen in stg_transactions that the seed lacks.
 -- 'Uncategorized' (blank categories, SPEC §3) is a seed row in group Other.
+--
+-- Incremental (docs/models.md § Incremental runs): the seed's rows are written again on every
+-- run (a few rows; an edited seed takes effect), and the categories seen are those of the
+-- stg_transactions rows written since this model's offset, plus the stored unseen categories
+-- that some transaction still has — instead of every category of 13.5M rows. A stored row
+-- that is in neither any more is deleted.
 with seed_categories as (
     select * from {{ ref('merchant_categories') }}
 ),
 
 seen_categories as (
+{%- if is_incremental() %}
+    select distinct merchant_category as category_name
+    from {{ stream(ref('stg_transactions')) }}
+    union
+    -- a stored unseen category stays while a transaction has it (none usually: nothing read)
     select distinct merchant_category as category_name
     from {{ ref('stg_transactions') }}
+    where merchant_category in (select category_name from {{ this }} where not in_seed)
+{%- else %}
+    select distinct merchant_category as category_name
+    from {{ ref('stg_transactions') }}
+{%- endif %}
 ),
 
 unseen_categories as (
@@ -45,5 +66,10 @@ categories as (
     from unseen_categories
 )
 
-select * from categories
-order by category_key
+select *, false as is_deleted from categories
+{%- if is_incremental() %}
+union all
+-- stored rows no longer in the seed nor seen
+select *, true as is_deleted from {{ this }}
+where category_key not in (select category_key from categories)
+{%- endif %}
