@@ -16,12 +16,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, MetadataExt, Remove, StructType, Transaction};
-use deltalake::parquet::basic::Compression;
+use deltalake::parquet::basic::{Compression, Encoding};
 use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, TableProperty};
@@ -424,11 +425,16 @@ pub struct SinkFactory {
 impl SinkFactory {
     /// A new sink (see [`TableWriter::file_sink`]).
     pub fn sink(&self) -> Result<FileSink> {
-        let properties = WriterProperties::builder()
+        let mut properties = WriterProperties::builder()
             .set_compression(Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(256 * 1024))
-            .set_dictionary_page_size_limit(DICTIONARY_PAGE_LIMIT)
-            .build();
+            .set_dictionary_page_size_limit(DICTIONARY_PAGE_LIMIT);
+        for path in integer_list_elements(&self.file_schema) {
+            properties = properties
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
+        }
+        let properties = properties.build();
         let writer =
             RecordBatchWriter::try_new(self.url.as_str(), self.file_schema.clone(), None, None)
                 .map_err(|e| LakeError::delta(self.layer, &self.name, e))?
@@ -441,6 +447,25 @@ impl SinkFactory {
             rows: 0,
         })
     }
+}
+
+/// The Parquet paths of the elements of the schema's top-level integer lists, which are
+/// written delta-encoded: a list of amounts in cents (sorted, as `customer_monthly_spend`
+/// keeps them) takes a byte or two per element instead of eight, and decodes faster than the
+/// plain values through LZ4.
+fn integer_list_elements(schema: &SchemaRef) -> Vec<ColumnPath> {
+    schema
+        .fields()
+        .iter()
+        .filter_map(|f| match f.data_type() {
+            DataType::List(item) if item.data_type().is_integer() => Some(ColumnPath::new(vec![
+                f.name().clone(),
+                "list".to_string(),
+                item.name().clone(),
+            ])),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Encodes batches into Parquet files of one table; made by [`TableWriter::file_sink`].
