@@ -31,7 +31,8 @@ cast(date_part('year', {{ day }}) * 10000 + date_part('month', {{ day }}) * 100 
     invalid id; for a bronze row without an id, 'row:' + md5 of the row's values (each column
     length-prefixed, NULL as '-', so different rows never give the same text) + ':' + its
     ordinal among the bronze rows with the same values (1, 2, … — identical rows are
-    interchangeable, so any order numbers them the same). `ordinal` is an SQL expression. -#}
+    interchangeable, so any order numbers them the same). This macro gives the md5; `r` is
+    the alias of a bronze transactions relation. -#}
 {% macro row_values_md5(r) -%}
 md5(concat(
         {%- for c in ['transaction_id', 'customer_id', 'transaction_date', 'transaction_amount',

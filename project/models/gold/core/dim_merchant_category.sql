@@ -18,11 +18,11 @@ with seed_categories as (
 
 seen_categories as (
 {%- if is_incremental() %}
-    select distinct merchant_category as category_name
+    select merchant_category as category_name
     from {{ stream(ref('stg_transactions')) }}
     union
     -- a stored unseen category stays while a transaction has it (none usually: nothing read)
-    select distinct merchant_category as category_name
+    select merchant_category as category_name
     from {{ ref('stg_transactions') }}
     where merchant_category in (select category_name from {{ this }} where not in_seed)
 {%- else %}
@@ -73,3 +73,4 @@ union all
 select *, true as is_deleted from {{ this }}
 where category_key not in (select category_key from categories)
 {%- endif %}
+order by category_key

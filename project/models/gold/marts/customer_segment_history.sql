@@ -16,17 +16,8 @@ logged as (
 ),
 
 latest_logged as (
-    -- each customer's latest logged segment: found by its max(assignment_seq), not a window
-    -- partition per customer (which costs DataFusion ~1 s per 50,000 partitions,
-    -- apache/datafusion#23982)
-    select l.customer_id, l.customer_segment
-    from logged as l
-    inner join (
-        select customer_id, max(assignment_seq) as assignment_seq
-        from logged
-        group by customer_id
-    ) as latest
-        on l.customer_id = latest.customer_id and l.assignment_seq = latest.assignment_seq
+    -- each customer's latest logged segment (macro latest_assignment)
+    {{ latest_assignment('logged') }}
 ),
 
 next_seq as (

@@ -10,17 +10,8 @@ history as (
 ),
 
 latest_assignment as (
-    -- each customer's latest assignment: found by its max(assignment_seq), not a window
-    -- partition per customer (which costs DataFusion ~1 s per 50,000 partitions,
-    -- apache/datafusion#23982)
-    select h.customer_id, h.customer_segment, h.previous_segment, h.segment_assigned_date
-    from history as h
-    inner join (
-        select customer_id, max(assignment_seq) as assignment_seq
-        from history
-        group by customer_id
-    ) as latest
-        on h.customer_id = latest.customer_id and h.assignment_seq = latest.assignment_seq
+    -- each customer's latest assignment (macro latest_assignment)
+    {{ latest_assignment('history') }}
 ),
 
 assigned as (

@@ -36,9 +36,7 @@ decided as (
     select *, quarantine_reason is null as is_deleted
     from written
     where quarantine_reason is not null
-        or concat('id:', transaction_id) in (
-            select quarantine_key from {{ this }} where reason <> 'missing_id'
-        )
+        or transaction_id in (select transaction_id from {{ this }} where reason <> 'missing_id')
 ),
 
 stored_missing_id as (
