@@ -16,22 +16,19 @@
 -- and the month after each; and for a customer whose first spend month changed, every month
 -- between the old and the new one. A recomputed row that no longer exists is deleted. Laid out
 -- one file per month, so a daily run rewrites as_of's month, not ~900K rows.
-with current_customers as (
-    select * from {{ ref('current_customers') }}
-),
-
-monthly as (
+with monthly as (
     -- the months with spend, up to as_of's month
     select customer_id, month_start, monthly_spend, transaction_count
     from {{ ref('monthly_spend_to_date') }}
 ),
 
 first_month as (
-    -- the month of each current customer's first spend; customers who never spent have none
-    select m.customer_id, min(m.month_start) as first_month
-    from monthly as m
-    inner join current_customers as c on m.customer_id = c.customer_id
-    group by m.customer_id
+    -- the month of each current customer's first spend (customer_behaviour's
+    -- first_transaction_date: the first approved transaction up to as_of); customers who never
+    -- spent have none
+    select customer_id, {{ month_start('first_transaction_date') }} as first_month
+    from {{ ref('customer_behaviour') }}
+    where first_transaction_date is not null
 ),
 
 calendar_months as (
@@ -128,29 +125,45 @@ customer_first_months as (
         end as shifted_to
     from first_month as n
     full outer join (
-        select customer_id, min(month_start) as first_month from stored group by customer_id
+        -- the stored first months: one row per stored customer is its first month
+        select customer_id, month_start as first_month from {{ this }}
+        where mom_trend = 'First Month'
     ) as o on n.customer_id = o.customer_id
 ),
 
-customer_months as (
-    -- the recomputed (customer, month) pairs among the rows that exist now (SPEC §4.4: every
-    -- month from the first spend month to as_of's month) or are stored (from the stored
-    -- first month to the stored last month)
-    select
-        f.customer_id,
-        f.first_month,
-        m.month_start,
-        m.prior_month,
-        m.year_month,
-        coalesce(m.month_start >= f.first_month and m.month_start <= {{ as_of_month() }}, false)
-            as is_current_row
+recomputed_pairs as (
+    -- every customer in the recomputed months, and a customer whose first month shifted in
+    -- the other months of its shift
+    select f.*, m.month_start, m.prior_month, m.year_month
+    from customer_first_months as f
+    cross join (
+        select * from every_month
+        where month_start in (select month_start from recomputed_months)
+    ) as m
+    union all
+    select f.*, m.month_start, m.prior_month, m.year_month
     from customer_first_months as f
     inner join every_month as m
-        on m.month_start >= f.first_month
-        or (m.month_start >= f.stored_first_month
-            and m.month_start <= (select month_start from stored_last_month))
-    where m.month_start in (select month_start from recomputed_months)
-        or m.month_start between f.shifted_from and f.shifted_to
+        on m.month_start between f.shifted_from and f.shifted_to
+    where m.month_start not in (select month_start from recomputed_months)
+),
+
+customer_months as (
+    -- the recomputed pairs among the rows that exist now (SPEC §4.4: every month from the
+    -- first spend month to as_of's month) or are stored (from the stored first month to the
+    -- stored last month)
+    select
+        customer_id,
+        first_month,
+        month_start,
+        prior_month,
+        year_month,
+        coalesce(month_start >= first_month and month_start <= {{ as_of_month() }}, false)
+            as is_current_row
+    from recomputed_pairs
+    where month_start >= first_month
+        or (month_start >= stored_first_month
+            and month_start <= (select month_start from stored_last_month))
 ),
 
 {% else -%}
