@@ -13,8 +13,8 @@
 -- as_of's month). Incremental (docs/models.md § Incremental runs), a run recomputes, for every
 -- customer, the months from the one this model last ended on (its as_of month then, or as_of's
 -- month if earlier) on, the months customer_monthly_spend changed since this model's last run
--- and the month after each; and for a customer whose first spend month changed, every month
--- between the old and the new one. A recomputed row that no longer exists is deleted. Laid out
+-- (its stream, and the months whose count of spend rows differs) and the month after each; and
+-- for a customer whose first spend month changed, every month between the old and the new one. A recomputed row that no longer exists is deleted. Laid out
 -- one file per month, so a daily run rewrites as_of's month, not ~900K rows.
 with monthly as (
     -- the months with spend, up to as_of's month
