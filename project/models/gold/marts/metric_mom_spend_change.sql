@@ -14,8 +14,9 @@
 -- customer, the months from the one this model last ended on (its as_of month then, or as_of's
 -- month if earlier) on, the months customer_monthly_spend changed since this model's last run
 -- (its stream, and the months whose count of spend rows differs) and the month after each; and
--- for a customer whose first spend month changed, every month between the old and the new one. A recomputed row that no longer exists is deleted. Laid out
--- one file per month, so a daily run rewrites as_of's month, not ~900K rows.
+-- for a customer whose first spend month changed, every month between the old and the new one.
+-- A recomputed row that no longer exists is deleted. Laid out one file per month, so a daily
+-- run rewrites as_of's month, not ~900K rows.
 with monthly as (
     -- the months with spend, up to as_of's month
     select customer_id, month_start, monthly_spend, transaction_count
@@ -32,8 +33,9 @@ first_month as (
 ),
 
 calendar_months as (
-    -- every calendar month up to as_of's month, with the month before it and its 'YYYY-MM'
-    -- (the first 7 characters of the ISO date), formatted once per month rather than per row
+    -- every calendar month up to as_of's month (and, in an incremental run, the stored months
+    -- after it, whose rows are deleted), with the month before it and its 'YYYY-MM' (the first
+    -- 7 characters of the ISO date), formatted once per month rather than per row
     select
         month_start,
         cast(month_start - interval '1 month' as date) as prior_month,
@@ -41,6 +43,10 @@ calendar_months as (
     from (
         select distinct month_start from {{ ref('as_of_calendar') }}
         where days_before_as_of >= 0
+        {%- if is_incremental() %}
+        union
+        select month_start from {{ this }} where month_start > {{ as_of_month() }}
+        {%- endif %}
     ) as m
 ),
 
@@ -85,26 +91,12 @@ recomputed_months as (
     select month_start from calendar_months
     where month_start >= (select month_start from recomputed_from)
     union
-    select distinct month_start from stored
-    where month_start >= (select month_start from recomputed_from)
-    union
     -- a changed month, and the month after it, whose prior_month_spend it is
     select case when k.is_next then cast(c.month_start + interval '1 month' as date)
         else c.month_start
     end as month_start
     from changed_months as c
     cross join (values (false), (true)) as k (is_next)
-),
-
-every_month as (
-    -- the calendar months and the stored ones after as_of's month
-    select month_start, prior_month, year_month from calendar_months
-    union all
-    select
-        month_start,
-        cast(month_start - interval '1 month' as date) as prior_month,
-        substr(cast(month_start as varchar), 1, 7) as year_month
-    from (select distinct month_start from stored where month_start > {{ as_of_month() }}) as s
 ),
 
 customer_first_months as (
@@ -114,14 +106,12 @@ customer_first_months as (
         coalesce(n.customer_id, o.customer_id) as customer_id,
         n.first_month,
         o.first_month as stored_first_month,
-        case when n.first_month is distinct from o.first_month then
-            case when n.first_month < o.first_month or o.first_month is null
-                then n.first_month else o.first_month
-            end
+        -- (least and greatest skip a NULL)
+        case when n.first_month is distinct from o.first_month
+            then least(n.first_month, o.first_month)
         end as shifted_from,
         case when n.first_month is null or o.first_month is null then date '9999-12-31'
-            when n.first_month > o.first_month then n.first_month
-            else o.first_month
+            else greatest(n.first_month, o.first_month)
         end as shifted_to
     from first_month as n
     full outer join (
@@ -137,13 +127,13 @@ recomputed_pairs as (
     select f.*, m.month_start, m.prior_month, m.year_month
     from customer_first_months as f
     cross join (
-        select * from every_month
+        select * from calendar_months
         where month_start in (select month_start from recomputed_months)
     ) as m
     union all
     select f.*, m.month_start, m.prior_month, m.year_month
     from customer_first_months as f
-    inner join every_month as m
+    inner join calendar_months as m
         on m.month_start between f.shifted_from and f.shifted_to
     where m.month_start not in (select month_start from recomputed_months)
 ),
