@@ -43,9 +43,10 @@ coalesce({{ kept }}, {{ normalised }})
 {%- endif %}
 {%- endmacro %}
 
-{#- The ids of `arrived` (bronze rows a model's stream holds) with `is_new`: true when every
-    bronze copy of the id is among them, so no model fed by bronze can hold the id yet (each
-    holds only ids whose copies are at or before its own stream offset). Copies are counted by
+{#- The ids of `arrived` (bronze rows a model's stream holds), with their number of copies
+    there (`arrived_copies`) and `is_new`: true when every bronze copy of the id is among them,
+    so no model fed by bronze can hold the id yet (each holds only ids whose copies are at or
+    before its own stream offset). Copies are counted by
     `duplicated` (ref('duplicated_transaction_ids')), which streams bronze ahead of every model
     that calls this (a model reads a stream no further than its upstream models have), so its
     count covers every copy in `arrived`; an id it counts more copies of is treated as
@@ -54,6 +55,7 @@ coalesce({{ kept }}, {{ normalised }})
 {%- from "macros/text.sql" import is_blank -%}
 select
         a.transaction_id,
+        a.arrived_copies,
         coalesce(d.copies, 1) = a.arrived_copies as is_new
     from (
         select transaction_id, count(*) as arrived_copies

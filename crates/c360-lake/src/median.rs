@@ -239,18 +239,23 @@ impl GroupsAccumulator for GroupElements {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        // An input row already is a state: its list, NULL where the filter leaves it out
-        let lists = as_lists(&values[0])?;
-        let Some(filter) = opt_filter else {
-            return Ok(vec![values[0].clone()]);
+        // An input row already is a state: its list (under the state's element field: a list
+        // read from Parquet names its elements 'element'), NULL where the filter leaves it out
+        let (_, offsets, elements, nulls) = as_lists(&values[0])?.clone().into_parts();
+        let nulls = match opt_filter {
+            None => nulls,
+            Some(filter) => {
+                let kept = NullBuffer::from_iter(
+                    (0..filter.len()).map(|row| filter.is_valid(row) && filter.value(row)),
+                );
+                NullBuffer::union(nulls.as_ref(), Some(&kept))
+            }
         };
-        let kept = NullBuffer::from_iter(
-            (0..lists.len()).map(|row| filter.is_valid(row) && filter.value(row)),
-        );
-        let nulls = NullBuffer::union(lists.nulls(), Some(&kept));
-        let (field, offsets, elements, _) = lists.clone().into_parts();
         Ok(vec![Arc::new(ListArray::new(
-            field, offsets, elements, nulls,
+            element_field(),
+            offsets,
+            elements,
+            nulls,
         ))])
     }
 
@@ -304,7 +309,29 @@ impl Accumulator for Elements {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::*;
+
+    #[test]
+    fn an_input_row_converts_to_a_state_under_the_state_field() {
+        // as read from Parquet: the elements are named 'element'
+        let read = ListArray::new(
+            Arc::new(Field::new("element", DataType::Int64, true)),
+            OffsetBuffer::from_lengths([2, 1, 0]),
+            Arc::new(Int64Array::from(vec![5, 1, 7])),
+            None,
+        );
+        let filter = BooleanArray::from(vec![Some(true), Some(false), None]);
+        let state = GroupElements::default()
+            .convert_to_state(&[Arc::new(read)], Some(&filter))
+            .unwrap();
+        let lists = state[0].as_list::<i32>();
+        assert_eq!(lists.data_type(), &DataType::List(element_field()));
+        assert_eq!(
+            (lists.is_valid(0), lists.is_valid(1), lists.is_valid(2)),
+            (true, false, false)
+        );
+        assert_eq!(lists.value(0).as_primitive::<Int64Type>().values(), &[5, 1]);
+    }
 
     #[test]
     fn the_median_is_the_middle_or_the_mean_of_the_two_middles() {

@@ -6,8 +6,10 @@
 //! Scalars take the strongest level that sets them; `tags` are the union of every level.
 //! Every level is parsed with the same strict schema: an unknown key is an error, never ignored.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+use c360_lake::datafusion::config::ConfigOptions;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -165,6 +167,9 @@ pub struct ModelConfig {
     /// `rust_function`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rust_function: Option<String>,
+    /// `session_options`: DataFusion options for this model's query only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_options: Option<BTreeMap<String, String>>,
 }
 
 /// Every key [`ModelConfig`] accepts (kept in step with the struct by a unit test).
@@ -183,6 +188,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "schema",
     "full_refresh",
     "rust_function",
+    "session_options",
 ];
 
 /// Why one level of configuration was refused.
@@ -257,6 +263,17 @@ impl ModelConfig {
                 .rust_function
                 .clone()
                 .or_else(|| self.rust_function.clone()),
+            session_options: match (&self.session_options, &over.session_options) {
+                (None, None) => None,
+                // per option, the stronger level wins
+                (a, b) => Some(
+                    a.iter()
+                        .chain(b.iter())
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+            },
         }
     }
 
@@ -277,6 +294,7 @@ impl ModelConfig {
             layer,
             full_refresh,
             rust_function,
+            session_options,
         } = self.clone();
         let materialized = materialized.unwrap_or(Materialization::View);
         let m = materialized.name();
@@ -330,6 +348,16 @@ impl ModelConfig {
             }
             _ => {}
         }
+        let session_options = session_options.unwrap_or_default();
+        if !session_options.is_empty() && !stores_rows {
+            return Err(format!("session_options need a stored table, not '{m}'"));
+        }
+        let mut options = ConfigOptions::new();
+        for (key, value) in &session_options {
+            options
+                .set(key, value)
+                .map_err(|e| format!("session_options: {key} = '{value}': {e}"))?;
+        }
         Ok(ResolvedConfig {
             materialized,
             layer: layer.unwrap_or(default_layer),
@@ -344,6 +372,7 @@ impl ModelConfig {
             enabled: enabled.unwrap_or(true),
             full_refresh,
             rust_function,
+            session_options,
         })
     }
 }
@@ -390,6 +419,10 @@ pub struct ResolvedConfig {
     /// Rust models: the registered function.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rust_function: Option<String>,
+    /// DataFusion session options (`datafusion.<group>.<name>` → value) set for this model's
+    /// query only; checked against DataFusion's options when the project compiles.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub session_options: BTreeMap<String, String>,
 }
 
 /// Accepts `"a"` or `["a", "b"]`.
@@ -438,6 +471,7 @@ mod tests {
             layer: Some(ModelLayer::Gold),
             full_refresh: Some(true),
             rust_function: Some(String::new()),
+            session_options: Some(BTreeMap::new()),
         };
         let value = serde_json::to_value(&full).unwrap();
         let mut fields: Vec<&str> = value
@@ -527,5 +561,37 @@ mod tests {
         assert!(
             ModelConfig::from_json(json!({"merge_lookback": {"column": "d", "dayz": 3}})).is_err()
         );
+    }
+
+    #[test]
+    fn session_options_are_checked_and_merged_per_option() {
+        const RATIO: &str = "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold";
+        let folder = ModelConfig::from_json(json!({
+            "materialized": "table",
+            "session_options": {RATIO: "0.5", "datafusion.execution.batch_size": "4096"}
+        }))
+        .unwrap();
+        let file = ModelConfig::from_json(json!({"session_options": {RATIO: "0.1"}})).unwrap();
+        let merged = folder.merged(&file).resolve(ModelLayer::Gold).unwrap();
+        assert_eq!(merged.session_options[RATIO], "0.1");
+        assert_eq!(
+            merged.session_options["datafusion.execution.batch_size"],
+            "4096"
+        );
+        let check =
+            |v: serde_json::Value| ModelConfig::from_json(v).unwrap().resolve(ModelLayer::Gold);
+        let unknown = check(json!({
+            "materialized": "table", "session_options": {"datafusion.execution.no_such": "1"}
+        }))
+        .unwrap_err();
+        assert!(
+            unknown.contains("datafusion.execution.no_such"),
+            "{unknown}"
+        );
+        let bad_value =
+            check(json!({"materialized": "table", "session_options": {RATIO: "often"}}))
+                .unwrap_err();
+        assert!(bad_value.contains("often"), "{bad_value}");
+        assert!(check(json!({"materialized": "view", "session_options": {RATIO: "0.1"}})).is_err());
     }
 }

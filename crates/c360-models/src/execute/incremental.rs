@@ -26,6 +26,7 @@ use c360_lake::datafusion::prelude::SessionContext;
 use c360_lake::{Appends, Changes, Lake, LakeError, Layer, WriteMode};
 
 use super::materialize::{target, Failure, Outcome};
+use super::plan::ModelPlan;
 use crate::config::{Materialization, ResolvedConfig};
 use crate::manifest::ManifestNode;
 use crate::render::stream_relation;
@@ -254,10 +255,12 @@ async fn write(
     }
 
     if node.materialized == Some(Materialization::Append) || config.unique_key.is_empty() {
-        let streams = ctx.sql(sql).await?.execute_stream_partitioned().await?;
+        let plan = ModelPlan::new(ctx.sql(sql).await?).await?;
+        let streams = plan.execute_partitioned()?;
         let out = lake
             .write_partitions(layer, &name, WriteMode::Append, streams, offsets)
             .await?;
+        plan.log_metrics(&format!("{layer}.{name}"));
         return Ok(Outcome::written("{relation}", "appended to", &out));
     }
 
@@ -265,8 +268,10 @@ async fn write(
     // computed from them without running the query twice.
     let frame = ctx.sql(sql).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await?;
+    let plan = ModelPlan::new(frame).await?;
+    let batches = plan.collect().await?;
     tracing::debug!(node = %node.name, "rows to merge computed");
+    plan.log_metrics(&format!("{layer}.{name}"));
     let mut merge = lake.merge(layer, &name, config.unique_key.clone());
     if let Some(flag) = flag {
         merge = merge.delete_flag(flag);

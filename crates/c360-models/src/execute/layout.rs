@@ -14,11 +14,11 @@ use c360_lake::datafusion::error::{DataFusionError, Result};
 use c360_lake::datafusion::physical_expr::expressions::col;
 use c360_lake::datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
 use c360_lake::datafusion::physical_plan::sorts::sort::SortExec;
-use c360_lake::datafusion::physical_plan::ExecutionPlan;
 use c360_lake::datafusion::prelude::DataFrame;
 use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
 
 use super::materialize::Failure;
+use super::plan::ModelPlan;
 
 /// Sorted runs of this size are merged (DataFusion's default, 1 MB, makes hundreds of runs
 /// per partition, and the merge gathers rows from all of them into every output batch).
@@ -35,32 +35,39 @@ pub(crate) async fn write_clustered(
     cluster_by: &[String],
     offsets: &[(String, i64)],
 ) -> std::result::Result<WriteOutcome, Failure> {
-    if let [column] = cluster_by {
-        let is_date = frame
+    let month_column = match cluster_by {
+        [column] => frame
             .schema()
             .field_with_unqualified_name(column)
-            .is_ok_and(|f| f.data_type() == &DataType::Date32);
-        if is_date {
-            let streams = frame.execute_stream_partitioned().await?;
-            return Ok(lake
-                .write_partitions_by_month(layer, name, mode, streams, offsets, column)
-                .await?);
-        }
-    }
-    let streams = sorted_streams(frame, cluster_by).await?;
-    Ok(lake
-        .write_partitions(layer, name, mode, streams, offsets)
-        .await?)
+            .is_ok_and(|f| f.data_type() == &DataType::Date32)
+            .then_some(column),
+        _ => None,
+    };
+    let (plan, out) = if let Some(column) = month_column {
+        let plan = ModelPlan::new(frame).await?;
+        let streams = plan.execute_partitioned()?;
+        let out = lake
+            .write_partitions_by_month(layer, name, mode, streams, offsets, column)
+            .await?;
+        (plan, out)
+    } else {
+        let plan = sorted(frame, cluster_by).await?;
+        let streams = plan.execute_partitioned()?;
+        (
+            plan,
+            lake.write_partitions(layer, name, mode, streams, offsets)
+                .await?,
+        )
+    };
+    plan.log_metrics(&format!("{layer}.{name}"));
+    Ok(out)
 }
 
-/// The partitions of `frame`'s result as streams, each sorted by `cluster_by` (ascending,
-/// NULLs last) when it names columns.
-async fn sorted_streams(
-    frame: DataFrame,
-    cluster_by: &[String],
-) -> Result<Vec<c360_lake::datafusion::execution::SendableRecordBatchStream>> {
+/// The plan of `frame` with each output partition sorted by `cluster_by` (ascending, NULLs
+/// last) when it names columns.
+async fn sorted(frame: DataFrame, cluster_by: &[String]) -> Result<ModelPlan> {
     if cluster_by.is_empty() {
-        return frame.execute_stream_partitioned().await;
+        return ModelPlan::new(frame).await;
     }
     let task_ctx = frame.task_ctx();
     let mut config = task_ctx.session_config().clone();
@@ -86,10 +93,6 @@ async fn sorted_streams(
         .collect::<Result<Vec<_>>>()?;
     let ordering = LexOrdering::new(exprs)
         .ok_or_else(|| DataFusionError::Plan("cluster_by names no column".into()))?;
-    let sort: Arc<dyn ExecutionPlan> =
-        Arc::new(SortExec::new(ordering, plan).with_preserve_partitioning(true));
-    let partitions = sort.properties().output_partitioning().partition_count();
-    (0..partitions)
-        .map(|p| sort.execute(p, task_ctx.clone()))
-        .collect()
+    let sort = SortExec::new(ordering, plan).with_preserve_partitioning(true);
+    Ok(ModelPlan::from_parts(Arc::new(sort), task_ctx))
 }

@@ -133,6 +133,8 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
         .config
         .as_ref()
         .ok_or_else(|| Failure::Other(format!("model {} has no configuration", node.name)))?;
+    let session = model_session(ctx, config)?;
+    let ctx = &session;
     let relation = node.relation.clone().unwrap_or_else(|| node.name.clone());
     let sql = || {
         node.compiled_sql
@@ -196,6 +198,19 @@ async fn try_model(env: &ModelEnv<'_>, node: &ManifestNode) -> Result<Outcome, F
             overwrite(ctx, lake, node, config, frame, &relation).await
         }
     }
+}
+
+/// The session a model's query runs in: the run's, or a copy of it with the model's
+/// `session_options` set (the same tables and functions; the options reach this query only).
+fn model_session(ctx: &SessionContext, config: &ResolvedConfig) -> Result<SessionContext, Failure> {
+    if config.session_options.is_empty() {
+        return Ok(ctx.clone());
+    }
+    let mut state = ctx.state();
+    for (key, value) in &config.session_options {
+        state.config_mut().options_mut().set(key, value)?;
+    }
+    Ok(SessionContext::new_with_state(state))
 }
 
 /// A `table` or `rust` model: `frame` replaces the table (laid out by `cluster_by`), and the

@@ -25,6 +25,9 @@
 //! - `rust`: a registered [`RustModel`] returns a `DataFrame`, written as a table.
 //! - `cluster_by` ([`layout`]): each output partition sorted by those columns before encoding.
 //!
+//! Every model's physical plan is kept while it runs and logged with its metrics at trace level
+//! ([`plan`]).
+//!
 //! Seeds are read with DataFusion's CSV reader and overwrite `<seed layer>.<name>`. Tests count
 //! the rows their query returns (a `unique` test first tries to prove the column unique from
 //! 64-bit hashes, [`unique`], and runs its SQL only when two hashes meet) and apply [`TestSettings::status`](crate::TestSettings::status);
@@ -40,6 +43,7 @@ mod history;
 mod incremental;
 mod layout;
 mod materialize;
+mod plan;
 mod results;
 mod run;
 mod rust_model;

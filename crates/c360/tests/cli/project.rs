@@ -174,6 +174,48 @@ fn build_runs_models_and_tests_over_generated_bronze() {
         "{text}"
     );
 
+    // Trace logging of the plan module shows each model's plan with the metrics of its run;
+    // a model's session_options reach its own query and no other.
+    std::fs::write(
+        dir.join("models/gold/spend.sql"),
+        "{{ config(session_options={'datafusion.execution.target_partitions': '7'}) }}\n\
+         select customer_id, sum(transaction_amount) as spend, count(*) as n from {{ ref('stg_tx') }} group by customer_id",
+    )
+    .unwrap();
+    let mut traced = Command::new(BIN);
+    let out = traced
+        .arg("--config")
+        .arg(dir.join("c360.toml"))
+        .arg("run")
+        .env("RUST_LOG", "c360_models::execute::plan=trace")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    let plan_of = |relation: &str| {
+        log.split("plan with metrics:")
+            .find(|plan| plan.contains(&format!("relation=\"{relation}\"")))
+            .unwrap_or_else(|| panic!("no plan of {relation} in:\n{log}"))
+    };
+    let spend_plan = plan_of("gold.spend");
+    assert!(
+        spend_plan.contains("AggregateExec") && spend_plan.contains("output_rows=50,"),
+        "{spend_plan}"
+    );
+    assert!(
+        spend_plan.contains("partitioning=Hash([customer_id@0], 7)"),
+        "{spend_plan}"
+    );
+    let stg_plan = plan_of("silver.stg_tx");
+    assert!(
+        !stg_plan.contains("(7)") && !stg_plan.contains(", 7)") && !stg_plan.contains("7 groups"),
+        "{stg_plan}"
+    );
+
     // A broken model fails the run, names itself, and skips what depends on it.
     std::fs::write(
         dir.join("models/silver/stg_tx.sql"),

@@ -10,48 +10,34 @@
 -- share: ~18 rows per customer instead of ~270, with exact sums (SPEC §0) and every amount in
 -- cents for the exact median.
 --
--- Incremental (docs/models.md § Incremental runs): a fact can only change when a bronze copy
--- of its transaction arrives, or when its customer gains a record (an unknown_customer
--- transaction is retried into the fact). So a run recomputes
---   * the (customer, month) of every arrived copy and of the earlier copies of the ids that
---     arrived again (a correction can move or delete the fact), reading only those months of
---     the fact (it is laid out by month), and
---   * every month of the customers that gained records;
--- a recomputed pair without approved facts any more is deleted. Laid out one file per month,
--- so the MERGE rewrites only the months it touches.
+-- Incremental (docs/models.md § Incremental runs): a fact's month can only change where
+-- stg_transactions wrote a row (an arrived transaction, a correction, an unknown_customer
+-- transaction retried now that its customer exists) or where an earlier bronze copy of an id
+-- that arrived again put its fact (a correction can move or delete it). So a run recomputes
+-- the (customer, month) of every row in `stream(ref('stg_transactions'))` and of those earlier
+-- copies, reading only those months of the fact (it is laid out by month); a recomputed pair
+-- without approved facts any more is deleted. Laid out one file per month, so the MERGE
+-- rewrites only the months it touches.
 with approved as (
     select * from {{ ref('approved_transactions') }}
 ),
 
 {% if is_incremental() -%}
-arrived as (
-    select transaction_id, customer_id, transaction_date
-    from {{ stream('bronze', 'transactions') }}
-),
-
 arrived_ids as (
-    {{ arrived_transaction_ids('arrived', ref('duplicated_transaction_ids')) }}
-),
-
-changed_customers as (
-    select distinct customer_id from {{ stream('bronze', 'customers') }}
-    where customer_id is not null
-),
-
-copies as (
-    -- the arrived copies, and every bronze copy of the ids that had copies before
-    select customer_id, transaction_date from arrived
-    union all
-    select customer_id, transaction_date from {{ source('bronze', 'transactions') }}
-    where transaction_id in (select transaction_id from arrived_ids where not is_new)
+    {{ arrived_transaction_ids(stream('bronze', 'transactions'), ref('duplicated_transaction_ids')) }}
 ),
 
 changed_pairs as (
-    select distinct customer_id, {{ month_start(utc_date('transaction_date')) }} as month_start
-    from copies
-    where customer_id is not null
+    -- the months of the stg_transactions rows written since this model's offset on that table
+    select customer_id, {{ month_start('transaction_date') }} as month_start
+    from {{ stream(ref('stg_transactions')) }}
+    union
+    -- the months of every bronze copy of the ids that had copies before (where their fact was)
+    select customer_id, {{ month_start(utc_date('transaction_date')) }} as month_start
+    from {{ source('bronze', 'transactions') }}
+    where transaction_id in (select transaction_id from arrived_ids where not is_new)
+        and customer_id is not null
         and transaction_date is not null
-        and customer_id not in (select customer_id from changed_customers)
 ),
 
 changed_facts as (
@@ -65,11 +51,6 @@ changed_facts as (
         select date_day from {{ ref('as_of_calendar') }}
         where month_start in (select month_start from changed_pairs)
     )
-    union all
-    -- every fact of the customers that gained records
-    select a.*
-    from approved as a
-    where a.customer_id in (select customer_id from changed_customers)
 ),
 
 monthly as (
@@ -79,14 +60,6 @@ monthly as (
         {{ monthly_spend_columns('s') }}
     from changed_facts as s
     group by s.customer_id, {{ month_start('s.transaction_date') }}
-),
-
-recomputed_pairs as (
-    -- the pairs recomputed: a pair among them without approved facts any more is deleted
-    select customer_id, month_start from changed_pairs
-    union
-    select customer_id, month_start from {{ this }}
-    where customer_id in (select customer_id from changed_customers)
 )
 
 -- one reference to `monthly` (a CTE referenced twice is computed twice)
@@ -96,7 +69,7 @@ select
     m.* exclude (customer_id, month_start),
     m.customer_id is null as is_deleted
 from monthly as m
-full outer join recomputed_pairs as p
+full outer join changed_pairs as p
     on m.customer_id = p.customer_id and m.month_start = p.month_start
 {%- else -%}
 monthly as (

@@ -123,19 +123,19 @@ customer_first_months as (
 
 recomputed_pairs as (
     -- every customer in the recomputed months, and a customer whose first month shifted in
-    -- the other months of its shift
+    -- the other months of its shift. One join (a condition, not a cross join: DataFusion's
+    -- cross join emits one batch per row of its build side, here 50K one-row batches), so
+    -- customer_first_months is computed once
     select f.*, m.month_start, m.prior_month, m.year_month
     from customer_first_months as f
-    cross join (
-        select * from calendar_months
-        where month_start in (select month_start from recomputed_months)
+    inner join (
+        select c.*, r.month_start is not null as is_recomputed
+        from calendar_months as c
+        left join recomputed_months as r on c.month_start = r.month_start
     ) as m
-    union all
-    select f.*, m.month_start, m.prior_month, m.year_month
-    from customer_first_months as f
-    inner join calendar_months as m
-        on m.month_start between f.shifted_from and f.shifted_to
-    where m.month_start not in (select month_start from recomputed_months)
+        on (m.is_recomputed
+                and (m.month_start >= f.first_month or m.month_start >= f.stored_first_month))
+            or m.month_start between f.shifted_from and f.shifted_to
 ),
 
 customer_months as (

@@ -35,9 +35,24 @@ arrived_ids as (
     {{ arrived_transaction_ids('arrived', ref('duplicated_transaction_ids')) }}
 ),
 
+lone_copies as (
+    -- the common case: an id that arrived once and had no bronze copy before is its own
+    -- latest copy, with one copy (not ranked: a window pays per id)
+    select i.*, cast(1 as bigint) as copies
+    from identified as i
+    inner join arrived_ids as a on i.transaction_id = a.transaction_id
+    where a.is_new and a.arrived_copies = 1
+),
+
+contested_ids as (
+    -- ids that arrived more than once, or had a bronze copy before this run's
+    select transaction_id, is_new from arrived_ids
+    where not (is_new and arrived_copies = 1)
+),
+
 stored_copies as (
-    -- the stored latest copy of every id that arrived again, as it arrived, with the copies
-    -- counted so far (only ids with an earlier bronze copy can have one)
+    -- the stored latest copy of every contested id with an earlier bronze copy, as it
+    -- arrived, with the copies counted so far
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
         {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
@@ -47,7 +62,26 @@ stored_copies as (
         {{ as_arrived('raw_status', 'status') }} as status,
         ingested_at, source, copies
     from {{ this }}
-    where transaction_id in (select transaction_id from arrived_ids where not is_new)
+    where transaction_id in (select transaction_id from contested_ids where not is_new)
+),
+
+candidate_copies as (
+    -- every copy of the contested ids: those that arrived and the stored latest one
+    select i.*, cast(1 as bigint) as copies
+    from identified as i
+    where i.transaction_id in (select transaction_id from contested_ids)
+    union all
+    select * from stored_copies
+),
+
+ranked_copies as (
+    select
+        c.* exclude (copies),
+        -- SPEC §3 conservation: the stored count plus the copies that arrived (one reference
+        -- to candidate_copies: a CTE referenced twice is computed twice)
+        cast(sum(c.copies) over (partition by c.transaction_id) as bigint) as copies,
+        {{ latest_copy_rank('c') }} as copy_rank
+    from candidate_copies as c
 ),
 
 retried as (
@@ -55,7 +89,8 @@ retried as (
     -- gained records since this model's last commit can change (a customer enters
     -- stg_customers only with a new record, and never leaves it). Streaming bronze.customers
     -- here also holds fct_transactions' stream of it to this model's offset, so the fact never
-    -- re-keys a customer before the silver models (and dim_customer) have seen their record
+    -- re-keys a customer before the silver models (and dim_customer) have seen their record.
+    -- No copy of these ids arrived: the stored copy is the latest
     select
         transaction_id, customer_id, transaction_ts as transaction_date, transaction_amount,
         {{ as_arrived('raw_merchant_name', 'merchant_name') }} as merchant_name,
@@ -71,33 +106,13 @@ retried as (
         and transaction_id not in (select transaction_id from identified)
 ),
 
-candidate_copies as (
-    select *, cast(1 as bigint) as copies from identified
-    union all
-    select * from stored_copies
-    union all
-    select * from retried
-),
-
-copy_totals as (
-    -- SPEC §3 conservation: the stored count plus the copies that arrived
-    select transaction_id, cast(sum(copies) as bigint) as copies
-    from candidate_copies
-    group by transaction_id
-),
-
-ranked_copies as (
-    select
-        c.* exclude (copies),
-        t.copies,
-        {{ latest_copy_rank('c') }} as copy_rank
-    from candidate_copies as c
-    inner join copy_totals as t on c.transaction_id = t.transaction_id
-),
-
 latest_copy as (
+    select * from lone_copies
+    union all
     select * exclude (copy_rank) from ranked_copies
     where copy_rank = 1
+    union all
+    select * from retried
 ),
 {%- else -%}
 copy_counts as (
