@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key=['customer_id', 'month_start'],
     delete_flag_column='is_deleted',
-    cluster_by='month_start'
+    cluster_by='month_start',
+    session_options={'datafusion.optimizer.repartition_joins': 'false'}
 ) }}
 -- metric_mom_spend_change (SPEC §4.4): one row per current customer × calendar month, from the
 -- customer's first spend month to as_of's month, months without spend included as 0.
@@ -17,6 +18,11 @@
 -- for a customer whose first spend month changed, every month between the old and the new one.
 -- A recomputed row that no longer exists is deleted. Laid out one file per month, so a daily
 -- run rewrites as_of's month, not ~900K rows.
+--
+-- Joins build one hash table each (session_options: no repartitioned joins): the dynamic filter
+-- a broadcast join pushes into the scan of customer_monthly_spend is a plain range on
+-- month_start, which skips the other months' files (a repartitioned join's filter is per
+-- partition, which file statistics cannot use).
 with monthly as (
     -- the months with spend, up to as_of's month
     select customer_id, month_start, monthly_spend, transaction_count
