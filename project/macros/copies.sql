@@ -46,11 +46,11 @@ coalesce({{ kept }}, {{ normalised }})
 {#- The ids of `arrived` (bronze rows a model's stream holds), with their number of copies
     there (`arrived_copies`) and `is_new`: true when every bronze copy of the id is among them,
     so no model fed by bronze can hold the id yet (each holds only ids whose copies are at or
-    before its own stream offset). Copies are counted by
-    `duplicated` (ref('duplicated_transaction_ids')), which streams bronze ahead of every model
-    that calls this (a model reads a stream no further than its upstream models have), so its
-    count covers every copy in `arrived`; an id it counts more copies of is treated as
-    possibly held. -#}
+    before its own stream offset). Copies are counted by `duplicated`
+    (ref('duplicated_transaction_ids')), which streams bronze ahead of every model that calls
+    this (a model reads a stream no further than its upstream models have), so its count
+    covers every copy in `arrived`; an id it counts more copies of is treated as possibly
+    held. -#}
 {% macro arrived_transaction_ids(arrived, duplicated) -%}
 {%- from "macros/text.sql" import is_blank -%}
 select

@@ -43,23 +43,22 @@ pub(crate) async fn write_clustered(
             .then_some(column),
         _ => None,
     };
-    let (plan, out) = if let Some(column) = month_column {
-        let plan = ModelPlan::new(frame).await?;
-        let streams = plan.execute_partitioned()?;
-        let out = lake
-            .write_partitions_by_month(layer, name, mode, streams, offsets, column)
-            .await?;
-        (plan, out)
-    } else {
-        let plan = sorted(frame, cluster_by).await?;
-        let streams = plan.execute_partitioned()?;
-        (
-            plan,
-            lake.write_partitions(layer, name, mode, streams, offsets)
-                .await?,
-        )
+    let plan = match month_column {
+        Some(_) => ModelPlan::new(frame).await?,
+        None => sorted(frame, cluster_by).await?,
     };
-    plan.log_metrics(&format!("{layer}.{name}"));
+    let streams = plan.execute_partitioned()?;
+    let out = match month_column {
+        Some(column) => {
+            lake.write_partitions_by_month(layer, name, mode, streams, offsets, column)
+                .await?
+        }
+        None => {
+            lake.write_partitions(layer, name, mode, streams, offsets)
+                .await?
+        }
+    };
+    plan.log_metrics(layer, name);
     Ok(out)
 }
 

@@ -11,6 +11,7 @@ use c360_lake::datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use c360_lake::datafusion::physical_plan::display::DisplayableExecutionPlan;
 use c360_lake::datafusion::physical_plan::{self, ExecutionPlan};
 use c360_lake::datafusion::prelude::DataFrame;
+use c360_lake::Layer;
 
 /// The physical plan of a model's query and the task context it runs in.
 pub(crate) struct ModelPlan {
@@ -41,11 +42,12 @@ impl ModelPlan {
         physical_plan::collect(self.plan.clone(), self.task_ctx.clone()).await
     }
 
-    /// Logs the plan with the metrics it gathered (once its streams are drained) for
-    /// `relation`, when trace logging of this module is on.
-    pub(crate) fn log_metrics(&self, relation: &str) {
+    /// Logs the plan with the metrics it gathered (once its streams are drained) for table
+    /// `layer.name`, when trace logging of this module is on.
+    pub(crate) fn log_metrics(&self, layer: Layer, name: &str) {
         if tracing::enabled!(tracing::Level::TRACE) {
             let shown = DisplayableExecutionPlan::with_metrics(self.plan.as_ref()).indent(true);
+            let relation = format!("{layer}.{name}");
             tracing::trace!(relation, "plan with metrics:\n{shown}");
         }
     }
