@@ -1,7 +1,6 @@
 //! End-to-end tests of the `c360` binary: real processes, real Delta tables in temp dirs.
 
 mod common;
-mod crash;
 mod customer360;
 mod generate;
 mod help;

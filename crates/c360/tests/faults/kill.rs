@@ -1,4 +1,5 @@
-//! `kill -9` in the middle of a write: every table must still read at its previous version.
+//! Kill points: `kill -9` in the middle of a write; every table must still read at its previous
+//! version.
 
 use std::path::Path;
 use std::process::Command;
