@@ -1,12 +1,16 @@
 //! Matching a file's column names to the columns of a bronze table.
 //!
 //! Names match case-insensitively, ignoring surrounding spaces (and a stray byte-order mark).
-//! Columns the table does not have are ignored and reported; the first of several columns
-//! that match the same target wins, the others are ignored.
+//! Columns the table does not have are ignored and reported. Two columns that match the same
+//! target column are an error ([`Duplicate`]), the same in every format: no rule silently picks
+//! one of them.
+
+use std::path::Path;
 
 use c360_bronze::BronzeTable;
 
 use crate::rejects::{Problem, RejectKind};
+use crate::IngestError;
 
 /// The target column of `table` that a file column called `name` fills, if any.
 pub(crate) fn target_index(table: BronzeTable, name: &str) -> Option<usize> {
@@ -16,6 +20,40 @@ pub(crate) fn target_index(table: BronzeTable, name: &str) -> Option<usize> {
         .fields()
         .iter()
         .position(|f| f.name().eq_ignore_ascii_case(name))
+}
+
+/// Two names of one file (header, schema or JSON record) that fill the same target column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Duplicate {
+    /// The target column.
+    pub(crate) column: String,
+    /// The first name that matched it, as written.
+    pub(crate) first: String,
+    /// The second name that matched it, as written.
+    pub(crate) second: String,
+}
+
+impl Duplicate {
+    /// The error of a file whose `place` (`header`, `schema`) names the column twice.
+    pub(crate) fn into_error(self, path: &Path, place: &'static str) -> IngestError {
+        IngestError::DuplicateColumn {
+            path: path.to_path_buf(),
+            place,
+            column: self.column,
+            first: self.first,
+            second: self.second,
+        }
+    }
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "duplicate column '{}' (named by '{}' and '{}')",
+            self.column, self.first, self.second
+        )
+    }
 }
 
 /// How the columns of one file (with a header or a schema) map to a bronze table.
@@ -42,17 +80,29 @@ impl ColumnMap {
         })
     }
 
-    /// Maps the file columns `names` (in file order) onto `table`.
-    pub(crate) fn new<S: AsRef<str>>(table: BronzeTable, names: &[S]) -> ColumnMap {
+    /// Maps the file columns `names` (in file order) onto `table`, or says which target column
+    /// two of them both fill.
+    pub(crate) fn new<S: AsRef<str>>(
+        table: BronzeTable,
+        names: &[S],
+    ) -> Result<ColumnMap, Duplicate> {
         let schema = table.schema();
-        let mut target_to_source = vec![None; schema.fields().len()];
+        let mut target_to_source: Vec<Option<usize>> = vec![None; schema.fields().len()];
         let mut ignored = Vec::new();
         for (source, name) in names.iter().enumerate() {
-            match target_index(table, name.as_ref()) {
-                Some(target) if target_to_source[target].is_none() => {
-                    target_to_source[target] = Some(source)
-                }
-                _ => ignored.push(name.as_ref().to_string()),
+            let name = name.as_ref();
+            match target_index(table, name) {
+                None => ignored.push(name.to_string()),
+                Some(target) => match target_to_source[target] {
+                    None => target_to_source[target] = Some(source),
+                    Some(first) => {
+                        return Err(Duplicate {
+                            column: schema.field(target).name().clone(),
+                            first: names[first].as_ref().to_string(),
+                            second: name.to_string(),
+                        })
+                    }
+                },
             }
         }
         let missing_required = table
@@ -66,11 +116,11 @@ impl ColumnMap {
             })
             .map(|col| col.to_string())
             .collect();
-        ColumnMap {
+        Ok(ColumnMap {
             target_to_source,
             ignored,
             missing_required,
-        }
+        })
     }
 }
 
@@ -91,20 +141,35 @@ mod tests {
             "Channel",
             "status",
             "note",
-            "customer_id",
+            "NOTE",
         ];
-        let map = ColumnMap::new(t, &header);
+        let map = ColumnMap::new(t, &header).unwrap();
         assert_eq!(map.target_to_source[0], Some(0));
         assert_eq!(map.target_to_source[1], Some(1));
         assert_eq!(map.target_to_source[6], Some(6));
         assert_eq!(map.target_to_source[8], None); // ingested_at
-        assert_eq!(map.ignored, ["note", "customer_id"]);
+        assert_eq!(map.ignored, ["note", "NOTE"]);
         assert!(map.missing_required.is_empty());
     }
 
     #[test]
+    fn two_names_for_one_column_are_a_duplicate() {
+        let t = BronzeTable::Transactions;
+        let err = ColumnMap::new(t, &["customer_id", "status", " Customer_ID"]).unwrap_err();
+        assert_eq!(err.column, "customer_id");
+        assert_eq!(
+            (err.first.as_str(), err.second.as_str()),
+            ("customer_id", " Customer_ID")
+        );
+        assert_eq!(
+            err.to_string(),
+            "duplicate column 'customer_id' (named by 'customer_id' and ' Customer_ID')"
+        );
+    }
+
+    #[test]
     fn reports_missing_required_columns_in_order() {
-        let map = ColumnMap::new(BronzeTable::Transactions, &["status", "customer_id"]);
+        let map = ColumnMap::new(BronzeTable::Transactions, &["status", "customer_id"]).unwrap();
         assert_eq!(map.missing_required[0], "transaction_id");
         assert_eq!(map.missing_required.len(), 6);
         assert_eq!(target_index(BronzeTable::Customers, "AGE"), Some(4));

@@ -1,5 +1,8 @@
 //! Delimited text with a header line.
 //!
+//! A file without one (empty, or blank lines only) is an error ([`IngestError::NoHeader`]);
+//! a header alone is a file of 0 records.
+//!
 //! Records are read as raw bytes (`csv::ByteRecord`, flexible field counts) so that a record
 //! with the wrong number of fields or with bytes that are not UTF-8 becomes a rejected row
 //! instead of an error. `line` is the physical line a record starts on (the header is line 1).
@@ -45,7 +48,16 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, loader: &mut Loader<'_>) -> 
         .iter()
         .map(|name| String::from_utf8_lossy(name).into_owned())
         .collect();
-    let map = ColumnMap::new(opts.table, &names);
+    let blank = |name: &String| {
+        name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .is_empty()
+    };
+    if names.iter().all(blank) {
+        return Err(IngestError::NoHeader {
+            path: path.to_path_buf(),
+        });
+    }
+    let map = ColumnMap::new(opts.table, &names).map_err(|d| d.into_error(path, "header"))?;
     loader.set_columns(map.ignored.clone(), map.missing_required.clone());
     // A required column the header lacks: every record is rejected for it.
     let missing = map.missing_column_problem();

@@ -11,9 +11,15 @@
 //! What is read, for every format alike:
 //! - columns match the table's by name, case-insensitively and ignoring surrounding spaces;
 //!   unknown columns are ignored (and listed in the [`FileReport`]); absent optional columns
-//!   are NULL; a required column absent from the file rejects every row;
+//!   are NULL; a required column absent from the file rejects every row; two names for one
+//!   column are an error of the file ([`IngestError::DuplicateColumn`]; in JSON-lines, where
+//!   each record has its own keys, the record is rejected);
+//! - a field holds one value: a JSON object or array, or a Parquet struct, list or map, in a
+//!   column is rejected (`nested_value`), never stored as text;
 //! - typed values go through the parsers of [`coerce`] (empty or whitespace-only → NULL,
-//!   money exact to the cent, dates and timestamps in the usual notations, timestamps to UTC);
+//!   money exact to the cent, dates and timestamps in the usual notations, timestamps to UTC),
+//!   from the value's text as written: a JSON number is its digits in the file, so `1e5` is
+//!   rejected in JSON as it is in CSV (no exponent notation in any format);
 //!   text is kept exactly as it arrived, untrimmed (only an empty field is NULL);
 //! - `source` is the file name unless the file has its own non-blank `source`, and
 //!   `ingested_at` is the file's own value when it parses, else [`LoadOptions::loaded_at`].
@@ -167,6 +173,30 @@ pub enum IngestError {
         path: PathBuf,
         /// What the Parquet reader said.
         message: String,
+    },
+    /// A CSV file with no header line: empty, or nothing but blank lines.
+    #[error("{}: no header line (the file is empty); a CSV file starts with a header naming its columns", path.display())]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Two columns of the file's header (CSV) or schema (Parquet) match the same table column:
+    /// which one to load would be a guess, so the file is not read.
+    #[error(
+        "{}: duplicate column '{column}' in the {place} (named by '{first}' and '{second}'); name each column once",
+        path.display()
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// `header` (CSV) or `schema` (Parquet).
+        place: &'static str,
+        /// The table column both names match.
+        column: String,
+        /// The first name, as written.
+        first: String,
+        /// The second name, as written.
+        second: String,
     },
     /// The CSV reader failed in a way that is not about one record.
     #[error("{}: cannot read as CSV (line {}): {message}", path.display(), line.map_or("?".to_string(), |l| l.to_string()))]

@@ -3,8 +3,10 @@
 //! Columns match by name like a CSV header. A column whose Arrow type already is the target
 //! type is taken as is; any other column is cast to text (timestamps, dates, decimals, integers
 //! and floats all have one) and coerced exactly like CSV text, so a file loads the same whatever
-//! types its writer chose. Binary columns are checked for UTF-8 value by value. `line` is the
-//! 1-based row number; `raw` is the whole row rendered as a JSON object.
+//! types its writer chose. Binary columns are checked for UTF-8 value by value; a struct, list
+//! or map value is rejected like a nested JSON value. `line` is the 1-based row number; `raw`
+//! is the whole row rendered as a JSON object (a float that JSON cannot write, `NaN` or `inf`,
+//! as a string, so the value stays visible).
 
 use std::fs::File;
 use std::path::Path;
@@ -16,7 +18,7 @@ use arrow::array::{
 };
 use arrow::compute::cast;
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Field, Int32Type, Schema, TimeUnit,
+    DataType, Date32Type, Decimal128Type, Field, Float64Type, Int32Type, Schema, TimeUnit,
     TimestampMicrosecondType,
 };
 use arrow::json::writer::LineDelimited;
@@ -45,7 +47,7 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, loader: &mut Loader<'_>) -> 
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let map = ColumnMap::new(opts.table, &names);
+    let map = ColumnMap::new(opts.table, &names).map_err(|d| d.into_error(path, "schema"))?;
     loader.set_columns(map.ignored.clone(), map.missing_required.clone());
     let missing = map.missing_column_problem();
     let reader = builder
@@ -94,6 +96,8 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, loader: &mut Loader<'_>) -> 
 enum Source {
     Absent,
     Text(StringArray),
+    /// A struct, list or map column: its values are rejected, shown as text.
+    Nested(StringArray, &'static str),
     Bytes(BinaryArray),
     Typed(ArrayRef, Kind),
 }
@@ -111,6 +115,9 @@ impl Source {
         if kind != Kind::Text && (array.data_type() == target || same_instant) {
             return Ok(Source::Typed(array.clone(), kind));
         }
+        if let Some(found) = nested_type(array.data_type()) {
+            return Ok(Source::Nested(format_as_text(array)?, found));
+        }
         if is_binary(array.data_type()) {
             let bytes = cast(array, &DataType::Binary).map_err(|e| e.to_string())?;
             return Ok(Source::Bytes(bytes.as_binary::<i32>().clone()));
@@ -126,6 +133,10 @@ impl Source {
         match self {
             Source::Absent => Cell::Null,
             Source::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Source::Nested(a, found) if a.is_valid(row) => Cell::Nested {
+                found,
+                text: a.value(row),
+            },
             Source::Bytes(a) if a.is_valid(row) => match std::str::from_utf8(a.value(row)) {
                 Ok(text) => Cell::Text(text),
                 Err(_) => Cell::InvalidUtf8,
@@ -155,6 +166,16 @@ fn without_timezone(array: &ArrayRef) -> ArrayRef {
             .build()
             .map_or_else(|_| array.clone(), make_array),
         _ => array.clone(),
+    }
+}
+
+/// What a value of a nested type is, for a reason: `a struct`, `a list`, `a map`.
+fn nested_type(data_type: &DataType) -> Option<&'static str> {
+    match data_type {
+        DataType::Struct(_) => Some("a struct"),
+        DataType::Map(_, _) => Some("a map"),
+        t if t.is_nested() => Some("a list"),
+        _ => None,
     }
 }
 
@@ -191,22 +212,10 @@ fn format_as_text(array: &ArrayRef) -> std::result::Result<StringArray, String> 
 /// Row `row` of `batch` as one JSON object (every column of the file, nulls included).
 fn render_row(batch: &RecordBatch, row: usize) -> String {
     let one = batch.slice(row, 1);
-    // Zoned timestamps as UTC text: arrow cannot show named zones without a zone database.
     let mut fields: Vec<Field> = Vec::with_capacity(one.num_columns());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(one.num_columns());
     for (field, column) in one.schema().fields().iter().zip(one.columns()) {
-        let utc_text = match field.data_type() {
-            DataType::Timestamp(_, Some(_)) => cast(&without_timezone(column), &DataType::Utf8)
-                .ok()
-                .map(|text| {
-                    let text = text.as_string::<i32>();
-                    let zoned: StringArray =
-                        text.iter().map(|v| v.map(|v| format!("{v}Z"))).collect();
-                    Arc::new(zoned) as ArrayRef
-                }),
-            _ => None,
-        };
-        match utc_text {
+        match shown_as_text(column) {
             Some(text) => {
                 fields.push(field.as_ref().clone().with_data_type(DataType::Utf8));
                 columns.push(text);
@@ -235,6 +244,32 @@ fn render_row(batch: &RecordBatch, row: usize) -> String {
         object.insert(field.name().clone(), json_value(column));
     }
     serde_json::Value::Object(object).to_string()
+}
+
+/// A one-value column the JSON writer would not show as it is, as text: a zoned timestamp as
+/// UTC text (arrow cannot show named zones without a zone database), a float that JSON has no
+/// number for (`NaN`, `inf`, `-inf`; the writer would show `null`).
+fn shown_as_text(column: &ArrayRef) -> Option<ArrayRef> {
+    match column.data_type() {
+        DataType::Timestamp(_, Some(_)) => {
+            let text = cast(&without_timezone(column), &DataType::Utf8).ok()?;
+            let zoned: StringArray = text
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(|v| format!("{v}Z")))
+                .collect();
+            Some(Arc::new(zoned))
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let wide = cast(column, &DataType::Float64).ok()?;
+            let wide = wide.as_primitive::<Float64Type>();
+            let non_finite = wide.iter().flatten().any(|v| !v.is_finite());
+            non_finite
+                .then(|| cast(column, &DataType::Utf8).ok())
+                .flatten()
+        }
+        _ => None,
+    }
 }
 
 /// The first value of `column` as JSON: binary as (lossy) UTF-8 text, integers and booleans

@@ -12,7 +12,7 @@ use c360_bronze::rejected_schema;
 /// The category of a rejection: the key counted in [`FileReport::reasons`](crate::FileReport).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectKind {
-    /// A money value that is not a number (including scientific notation).
+    /// A money value that is not a number (including exponent notation such as `1e5`).
     BadNumber,
     /// An integer column holding something else.
     BadInteger,
@@ -33,6 +33,10 @@ pub enum RejectKind {
     /// A required column absent from the file header (or a required key absent from a JSON
     /// record).
     MissingColumn,
+    /// A JSON record with two keys for the same column.
+    DuplicateColumn,
+    /// A JSON object or array (or a Parquet struct, list or map) where one value belongs.
+    NestedValue,
 }
 
 impl RejectKind {
@@ -49,6 +53,8 @@ impl RejectKind {
             RejectKind::InvalidUtf8 => "invalid_utf8",
             RejectKind::InvalidJson => "invalid_json",
             RejectKind::MissingColumn => "missing_column",
+            RejectKind::DuplicateColumn => "duplicate_column",
+            RejectKind::NestedValue => "nested_value",
         }
     }
 }

@@ -14,7 +14,7 @@ use arrow::datatypes::{DataType, SchemaRef};
 use arrow::error::ArrowError;
 use c360_bronze::{money_type, timestamp_type, BronzeTable};
 
-use crate::coerce::{parse_date, parse_int32, parse_money, parse_timestamp};
+use crate::coerce::{parse_date, parse_int32, parse_money, parse_timestamp, quote};
 use crate::rejects::{Problem, RejectKind};
 
 /// One field of a record, as handed over by a format reader, for one target column.
@@ -26,6 +26,9 @@ pub(crate) enum Cell<'a> {
     Text(&'a str),
     /// Bytes that are not UTF-8.
     InvalidUtf8,
+    /// A value with parts (a JSON object or array, a Parquet struct, list or map) where one
+    /// value belongs: `found` names it (`an object`), `text` shows it.
+    Nested { found: &'static str, text: &'a str },
     /// Already an `INT` (Parquet with the target's own type).
     Int32(i32),
     /// Already cents of a `DECIMAL(12,2)`.
@@ -188,6 +191,13 @@ impl RowBuilder {
 
     fn value(&self, column: usize, cell: Cell<'_>) -> Result<Value, Problem> {
         let kind = self.kinds[column];
+        if let Cell::Nested { found, text } = cell {
+            // Every bronze column holds one value, `source` and `ingested_at` included.
+            return Err(Problem::new(
+                RejectKind::NestedValue,
+                format!("expected a single value, found {found} {}", quote(text)),
+            ));
+        }
         if Some(column) == self.source {
             return Ok(match cell {
                 Cell::Text(s) if !s.trim().is_empty() => Value::Text,
@@ -298,6 +308,20 @@ mod tests {
         assert_eq!(problem.reason, "bad integer 'old'");
         cells[4] = Cell::InvalidUtf8;
         assert_eq!(b.push(&cells).unwrap_err().1.kind, RejectKind::InvalidUtf8);
+        cells[4] = Cell::Null;
+        cells[15] = Cell::Nested {
+            found: "an array",
+            text: "[1]",
+        };
+        let (column, problem) = b.push(&cells).unwrap_err();
+        assert_eq!((column, problem.kind), (9, RejectKind::BadNumber));
+        cells[9] = Cell::Null;
+        let (column, problem) = b.push(&cells).unwrap_err();
+        assert_eq!((column, problem.kind), (15, RejectKind::NestedValue));
+        assert_eq!(
+            problem.reason,
+            "expected a single value, found an array '[1]'"
+        );
         assert_eq!(b.len(), 0);
         let batch = b.finish().unwrap();
         assert_eq!(batch.num_rows(), 0);

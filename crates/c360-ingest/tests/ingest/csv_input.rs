@@ -223,17 +223,31 @@ fn tsv_and_explicit_delimiters() {
 }
 
 #[test]
-fn empty_and_header_only_files_load_nothing() {
+fn a_file_without_a_header_is_an_error_and_a_header_alone_is_zero_rows() {
     let dir = tempfile::tempdir().unwrap();
+    let o = opts(BronzeTable::Transactions);
     for (name, content) in [
         ("empty.csv", ""),
-        ("header.csv", &format!("{TX_HEADER}\r\n") as &str),
+        ("blank.csv", "\n\r\n   \n"),
+        ("bom.csv", "\u{feff}\n"),
+        ("commas.csv", ",,\n"),
     ] {
         let path = write(dir.path(), name, content);
-        let out = load(&path, &opts(BronzeTable::Transactions));
-        assert_eq!(out.report.rows_read, 0, "{name}");
-        assert!(out.chunks.is_empty(), "{name}");
+        let err = c360_ingest::read_file(&path, &o, &mut |_| Ok(())).unwrap_err();
+        assert!(
+            matches!(err, c360_ingest::IngestError::NoHeader { .. }),
+            "{name}: {err}"
+        );
+        assert!(
+            err.to_string().starts_with(&path.display().to_string()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("no header line"), "{err}");
     }
+    let path = write(dir.path(), "header.csv", format!("{TX_HEADER}\r\n"));
+    let out = load(&path, &o);
+    assert_eq!(out.report.rows_read, 0);
+    assert!(out.chunks.is_empty());
 }
 
 #[test]

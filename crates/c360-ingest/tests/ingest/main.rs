@@ -3,6 +3,7 @@
 mod batching;
 mod columns;
 mod csv_input;
+mod every_format;
 mod formats;
 mod jsonl_input;
 mod parquet_input;

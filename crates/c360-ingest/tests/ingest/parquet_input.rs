@@ -284,3 +284,61 @@ fn zoned_timestamps_of_any_unit_load_as_utc_instants() {
     assert_eq!(raw["ingested_at"], "2025-11-14T10:30:00.123Z");
     assert_eq!(raw["seen_at"], "2025-11-14T10:30:00.123456Z");
 }
+
+#[test]
+fn a_float_that_is_not_a_number_is_rejected_and_shown_in_raw() {
+    use arrow::array::Float64Array;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4;
+    let schema = Schema::new(vec![
+        Field::new("transaction_id", DataType::Utf8, true),
+        Field::new("customer_id", DataType::Utf8, true),
+        Field::new("transaction_date", DataType::Utf8, true),
+        Field::new("transaction_amount", DataType::Float64, true),
+        Field::new("merchant_name", DataType::Utf8, true),
+        Field::new("merchant_category", DataType::Utf8, true),
+        Field::new("channel", DataType::Utf8, true),
+        Field::new("status", DataType::Utf8, true),
+    ]);
+    let mut columns = vec![text(&[Some("T1"), Some("T2"), Some("T3"), Some("T4")])];
+    for value in ["C1", "2025-11-14"] {
+        columns.push(text(&vec![Some(value); n]));
+    }
+    columns.push(Arc::new(Float64Array::from(vec![
+        f64::NAN,
+        12.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ])));
+    for value in ["Acme", "Retail", "Online", "approved"] {
+        columns.push(text(&vec![Some(value); n]));
+    }
+    let path = dir.path().join("floats.parquet");
+    write_parquet(
+        &path,
+        &[RecordBatch::try_new(Arc::new(schema), columns).unwrap()],
+    );
+    let out = load(&path, &opts(BronzeTable::Transactions));
+    assert_eq!(out.money("transaction_amount"), vec![Some(1250)]);
+    assert_eq!(
+        out.rejections(),
+        vec![
+            rejection(1, Some("transaction_amount"), "bad number 'NaN'"),
+            rejection(3, Some("transaction_amount"), "bad number 'inf'"),
+            rejection(4, Some("transaction_amount"), "bad number '-inf'"),
+        ]
+    );
+    let raw: Vec<serde_json::Value> = out
+        .rejected
+        .iter()
+        .map(|r| serde_json::from_str(&r.raw).unwrap())
+        .collect();
+    assert_eq!(
+        raw[0]["transaction_amount"], "NaN",
+        "{}",
+        out.rejected[0].raw
+    );
+    assert_eq!(raw[1]["transaction_amount"], "inf");
+    assert_eq!(raw[2]["transaction_amount"], "-inf");
+    assert_eq!(raw[0]["transaction_id"], "T1");
+}
