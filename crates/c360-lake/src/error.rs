@@ -57,6 +57,30 @@ pub enum LakeError {
         #[source]
         source: Box<deltalake::DeltaTableError>,
     },
+    /// A table whose log cannot be opened (a damaged commit, say).
+    #[error("{table} cannot be read: {message}")]
+    Unreadable {
+        /// `layer.table`.
+        table: String,
+        /// Why.
+        message: String,
+    },
+    /// Data files the table's latest version references are gone from its folder.
+    #[error(
+        "{table} is damaged: version {version} references {} data file(s) that are missing \
+         (first: {}); restore them from a backup, or rebuild the table (a model: `c360 run \
+         --full-refresh --select <model>`)",
+        files.len(),
+        files.first().map(String::as_str).unwrap_or("")
+    )]
+    MissingFiles {
+        /// `layer.table`.
+        table: String,
+        /// The version whose files are missing.
+        version: u64,
+        /// Their paths, relative to the table's folder.
+        files: Vec<String>,
+    },
     /// A failure while reading a table back through DataFusion.
     #[error("reading {table}: {message}")]
     Read {

@@ -15,9 +15,10 @@
 //!   action), so a retried load or simulation is applied once.
 //! - [`Lake::merge`]: MERGE on a unique key ([`MergeBuilder`]), rewriting only the files that
 //!   hold matched rows, with a delete flag and target limits (lookback windows).
-//! - Change streams ([`Lake::changes_since`], [`Lake::changes_between`], [`Lake::app_version`]):
-//!   the rows a table gained (or a MERGE rewrote, [`Appends`]) after a version, and the
-//!   consumer offsets stored with the consumer's commits.
+//! - Change streams ([`Lake::changes_since`], [`Lake::changes_between`],
+//!   [`Lake::stream_offset`]): the rows a table gained (or a MERGE rewrote, [`Appends`]) after
+//!   a version, and the consumer offsets ([`StreamOffset`]) stored with the consumer's commits,
+//!   which recognise a source rolled back under them.
 //! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
 //!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
 //!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). Every
@@ -58,6 +59,7 @@ mod failpoint;
 mod median;
 mod merge;
 mod month_files;
+mod recover;
 mod scan;
 mod session;
 mod stream;
@@ -75,8 +77,8 @@ pub use deltalake::datafusion;
 pub use catalog::TableInfo;
 pub use error::{LakeError, Result};
 pub use merge::{MergeBuilder, MergeOutcome};
-pub use session::session_context;
-pub use stream::{Appends, Changes};
+pub use session::{session_context, Registered};
+pub use stream::{Appends, Changes, Rewrite, StreamOffset};
 pub use write::{
     FileSink, SinkFactory, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome,
     CHECKPOINT_INTERVAL,
@@ -169,15 +171,22 @@ impl Lake {
         self.table_path(layer, name).join("_delta_log").is_dir()
     }
 
-    /// Opens an existing table at its latest version; `None` when it does not exist yet.
+    /// Opens an existing table at its latest version; `None` when it does not exist yet. A table
+    /// whose checkpoint is damaged is read from its JSON commits (`recover.rs`).
     pub async fn open(&self, layer: Layer, name: &str) -> Result<Option<DeltaTable>> {
         if !self.table_exists(layer, name) {
             return Ok(None);
         }
         let url = self.table_url(layer, name)?;
-        let table = deltalake::open_table(url)
-            .await
-            .map_err(|e| LakeError::delta(layer, name, e))?;
+        let table = match deltalake::open_table(url.clone()).await {
+            Ok(table) => table,
+            Err(error) => {
+                let dir = self.table_path(layer, name);
+                recover::open_from_commits(&dir, url, &format!("{layer}.{name}"), error)
+                    .await
+                    .map_err(|e| LakeError::delta(layer, name, e))?
+            }
+        };
         Ok(Some(table))
     }
 

@@ -59,7 +59,7 @@ pub struct MergeBuilder<'a> {
     new_key_flag: Option<String>,
     target_predicates: Vec<String>,
     cluster_column: Option<String>,
-    idempotency: Vec<(String, i64)>,
+    offsets: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
 }
 
@@ -91,7 +91,7 @@ impl Lake {
             new_key_flag: None,
             target_predicates: Vec::new(),
             cluster_column: None,
-            idempotency: Vec::new(),
+            offsets: Vec::new(),
             metadata: BTreeMap::new(),
         }
     }
@@ -130,9 +130,10 @@ impl MergeBuilder<'_> {
         self
     }
 
-    /// Records `(app_id, version)` as a Delta `txn` in the commit (a stream offset).
-    pub fn idempotency_key(mut self, app_id: impl Into<String>, version: i64) -> Self {
-        self.idempotency.push((app_id.into(), version));
+    /// Records `(app_id, version)` as a Delta `txn` in the commit: a stream offset, recorded
+    /// whatever an earlier commit recorded (see [`crate::TableWriterBuilder::stream_offset`]).
+    pub fn stream_offset(mut self, app_id: impl Into<String>, version: i64) -> Self {
+        self.offsets.push((app_id.into(), version));
         self
     }
 
@@ -153,7 +154,7 @@ impl MergeBuilder<'_> {
             new_key_flag,
             target_predicates,
             cluster_column,
-            idempotency,
+            offsets,
             metadata,
         } = self;
         let table_name = format!("{layer}.{name}");
@@ -433,7 +434,7 @@ impl MergeBuilder<'_> {
         .map_err(df_err)?
             - updated
             - unchanged;
-        if files.is_empty() && inserted == 0 && idempotency.is_empty() {
+        if files.is_empty() && inserted == 0 && offsets.is_empty() {
             return Ok(MergeOutcome::default());
         }
 
@@ -451,8 +452,8 @@ impl MergeBuilder<'_> {
         let mut writer = lake
             .writer(layer, &name, target_schema.clone())
             .mode(WriteMode::Append);
-        for (app, version) in idempotency {
-            writer = writer.idempotency_key(app, version);
+        for (app, version) in offsets {
+            writer = writer.stream_offset(app, version);
         }
         for (key, value) in metadata {
             writer = writer.commit_metadata(key, value);

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::datafusion::catalog::MemorySchemaProvider;
+use deltalake::datafusion::common::tree_node::TreeNodeRecursion;
 use deltalake::datafusion::common::TableReference;
+use deltalake::datafusion::logical_expr::LogicalPlan;
 use deltalake::datafusion::execution::SendableRecordBatchStream;
 use deltalake::datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -19,27 +21,74 @@ use futures::StreamExt;
 use crate::month_files::PartitionFiles;
 use crate::{Lake, LakeError, Layer, Result, WriteMode, WriteOutcome};
 
+/// The tables [`Lake::register_all`] put in a session, and the ones it could not read.
+#[derive(Debug, Default, Clone)]
+pub struct Registered {
+    /// `layer.name` of every registered table, sorted.
+    pub tables: Vec<String>,
+    /// `layer.name` → why it cannot be read; these are not registered.
+    pub unreadable: BTreeMap<String, String>,
+}
+
+impl Registered {
+    /// When `sql` names a table that could not be read, the error saying so: a statement
+    /// over it fails with why, not with "table not found".
+    pub fn explain(&self, sql: &str) -> Option<LakeError> {
+        let sql = sql.to_ascii_lowercase().replace('"', "");
+        self.unreadable
+            .iter()
+            .find(|(table, _)| sql.contains(table.as_str()))
+            .map(|(table, message)| LakeError::Unreadable {
+                table: table.clone(),
+                message: message.clone(),
+            })
+    }
+}
+
+/// The lake tables (`layer.name`) a plan scans, subqueries included, in order of first scan.
+pub(crate) fn scanned_tables(plan: &LogicalPlan) -> Vec<(Layer, String)> {
+    let mut out: Vec<(Layer, String)> = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let layer = scan.table_name.schema().and_then(Layer::from_name);
+            if let Some(layer) = layer {
+                let table = (layer, scan.table_name.table().to_string());
+                if !out.contains(&table) {
+                    out.push(table);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    out
+}
+
 /// The catalog DataFusion registers tables in by default.
 const DEFAULT_CATALOG: &str = "datafusion";
 
 impl Lake {
     /// Runs one read-only SQL statement over every table of the lake, addressed as
     /// `layer.table` (`SELECT * FROM gold.dim_customer`), and returns at most `limit` rows.
-    /// DDL, DML and `SET` statements are refused.
+    /// DDL, DML and `SET` statements are refused. A statement over a table that cannot be read,
+    /// or whose data files are missing, fails naming that table (even when statistics alone
+    /// could answer it, as `count(*)` can).
     pub async fn query(&self, sql: &str, limit: Option<usize>) -> Result<Vec<RecordBatch>> {
         use deltalake::datafusion::execution::context::SQLOptions;
         let ctx = session_context();
-        self.register_all(&ctx).await?;
+        let registered = self.register_all(&ctx).await?;
         let read_only = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
         let query_err =
             |e: deltalake::datafusion::error::DataFusionError| LakeError::Query(e.to_string());
-        let mut frame = ctx
-            .sql_with_options(sql, read_only)
-            .await
-            .map_err(query_err)?;
+        let mut frame = match ctx.sql_with_options(sql, read_only).await {
+            Ok(frame) => frame,
+            Err(e) => return Err(registered.explain(sql).unwrap_or_else(|| query_err(e))),
+        };
+        for (layer, name) in scanned_tables(frame.logical_plan()) {
+            self.check_files(layer, &name).await?;
+        }
         if let Some(limit) = limit {
             frame = frame.limit(0, Some(limit)).map_err(query_err)?;
         }
@@ -48,14 +97,21 @@ impl Lake {
 
     /// Registers every existing Delta table of the lake in `ctx` as `<layer>.<name>` (schemas
     /// `bronze`, `silver` and `gold` of the default catalog are created, even when empty, so
-    /// later registrations and `CREATE VIEW`s have somewhere to go). Returns the registered
-    /// tables as `layer.name`, sorted.
-    pub async fn register_all(&self, ctx: &SessionContext) -> Result<Vec<String>> {
+    /// later registrations and `CREATE VIEW`s have somewhere to go). A table that cannot be
+    /// opened (a damaged log) is left out with a warning and listed in
+    /// [`Registered::unreadable`], so one broken table does not stop queries of the others.
+    pub async fn register_all(&self, ctx: &SessionContext) -> Result<Registered> {
         ensure_schemas(ctx)?;
-        let mut out = Vec::new();
-        for info in self.list_tables().await? {
-            if self.register_table(ctx, info.layer, &info.name).await? {
-                out.push(format!("{}.{}", info.layer, info.name));
+        let mut out = Registered::default();
+        for (layer, name) in self.table_names() {
+            let table = format!("{layer}.{name}");
+            match self.register_table(ctx, layer, &name).await {
+                Ok(true) => out.tables.push(table),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(%table, error = %e, "the table cannot be read; left out");
+                    out.unreadable.insert(table, e.to_string());
+                }
             }
         }
         Ok(out)
@@ -175,7 +231,7 @@ impl Lake {
             .file_schema(target.clone())
             .mode(mode);
         for (app_id, version) in offsets {
-            builder = builder.idempotency_key(app_id.clone(), *version);
+            builder = builder.stream_offset(app_id.clone(), *version);
         }
         let mut writer = builder.begin().await?;
         let mut tasks = Vec::with_capacity(streams.len());

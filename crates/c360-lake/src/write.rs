@@ -1,7 +1,8 @@
 //! One table write: stream batches into Parquet files, then make them visible in one commit.
 //!
 //! ```text
-//! lake.writer(layer, name, schema)      TableWriterBuilder   (mode, idempotency keys, metadata)
+//! lake.writer(layer, name, schema)      TableWriterBuilder   (mode, idempotency keys, stream
+//!                                                             offsets, metadata)
 //!     .begin().await                    TableWriter          (opens the table, checks the schema)
 //! writer.file_sink()                    FileSink             (one per parallel worker)
 //!     sink.write(batch).await ...       Parquet files on disk, invisible to readers
@@ -62,6 +63,7 @@ pub struct TableWriterBuilder<'a> {
     schema: SchemaRef,
     mode: WriteMode,
     idempotency: Vec<(String, i64)>,
+    offsets: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
     target_file_size: u64,
     file_schema: Option<SchemaRef>,
@@ -77,6 +79,7 @@ impl Lake {
             schema,
             mode: WriteMode::Append,
             idempotency: Vec::new(),
+            offsets: Vec::new(),
             metadata: BTreeMap::new(),
             target_file_size: TARGET_FILE_SIZE,
             file_schema: None,
@@ -96,6 +99,14 @@ impl TableWriterBuilder<'_> {
     /// later, and skip the data it covers — that is how a retried load is applied once.
     pub fn idempotency_key(mut self, app_id: impl Into<String>, version: i64) -> Self {
         self.idempotency.push((app_id.into(), version));
+        self
+    }
+
+    /// Records `(app_id, version)` as a Delta `txn` action in the commit, whatever version an
+    /// earlier commit recorded under `app_id`: a stream offset (see [`crate::StreamOffset`]),
+    /// which moves back when its source was rolled back and the consumer rebuilt.
+    pub fn stream_offset(mut self, app_id: impl Into<String>, version: i64) -> Self {
+        self.offsets.push((app_id.into(), version));
         self
     }
 
@@ -129,6 +140,7 @@ impl TableWriterBuilder<'_> {
             schema,
             mode,
             idempotency,
+            offsets,
             metadata,
             target_file_size,
             file_schema,
@@ -178,6 +190,7 @@ impl TableWriterBuilder<'_> {
             replace_schema,
             idempotency,
             applied,
+            offsets,
             metadata,
             target_file_size,
             staged: BTreeMap::new(),
@@ -230,6 +243,7 @@ pub struct TableWriter {
     replace_schema: bool,
     idempotency: Vec<(String, i64)>,
     applied: BTreeSet<String>,
+    offsets: Vec<(String, i64)>,
     metadata: BTreeMap<String, serde_json::Value>,
     target_file_size: u64,
     staged: BTreeMap<usize, StagedFiles>,
@@ -306,6 +320,7 @@ impl TableWriter {
             replace_schema,
             idempotency,
             applied,
+            offsets,
             metadata,
             target_file_size: _,
             staged,
@@ -324,6 +339,7 @@ impl TableWriter {
         let txns: Vec<Transaction> = idempotency
             .into_iter()
             .filter(|(app, _)| !applied.contains(app))
+            .chain(offsets)
             .map(|(app, version)| Transaction::new(app, version))
             .collect();
         let mut app_metadata: HashMap<String, serde_json::Value> = metadata.into_iter().collect();

@@ -138,6 +138,10 @@ pub struct TestConfig {
     /// `where: "..."` limits the tested rows.
     #[serde(default, rename = "where")]
     pub where_clause: Option<String>,
+    /// `audit: true` makes `c360 run` execute the test too, right after the models it reads
+    /// (SQLMesh's blocking audits): an invariant a run must never break silently.
+    #[serde(default)]
+    pub audit: Option<bool>,
 }
 
 impl TestConfig {
@@ -149,6 +153,7 @@ impl TestConfig {
             error_if: self.error_if.unwrap_or(Threshold::ANY_FAILURE),
             store_failures: self.store_failures.unwrap_or(false),
             where_clause: self.where_clause.clone(),
+            audit: self.audit.unwrap_or(false),
         }
     }
 }
@@ -167,6 +172,9 @@ pub struct TestSettings {
     /// Applied to the tested relation before the check.
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
     pub where_clause: Option<String>,
+    /// Also run by `c360 run` (see [`TestConfig::audit`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// What a test's failure count means.

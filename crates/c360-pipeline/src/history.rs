@@ -83,7 +83,8 @@ pub struct RunRecord {
     pub duration_s: Option<f64>,
     /// The tasks this run set out to run, sorted.
     pub planned_tasks: Vec<String>,
-    /// Delta version of every bronze table when the run started (for `when_new_data`).
+    /// Delta version of every bronze table when the run started, with its commit digest
+    /// (`<table>@commit`; for `when_new_data`).
     pub bronze_versions: BTreeMap<String, u64>,
     /// The finalizer's outcome: `ok`, or what failed.
     pub finalizer: Option<String>,

@@ -446,14 +446,22 @@ impl Executor {
         total
     }
 
-    /// Delta version of every bronze table.
+    /// Delta version of every bronze table, and beside each (`<table>@commit`) a digest of
+    /// that version's commit entry, so a table rolled back and written again up to the same
+    /// version number still reads as changed.
     pub async fn bronze_versions(&self) -> Result<BTreeMap<String, u64>> {
-        Ok(self
-            .bronze_tables()
-            .await?
-            .into_iter()
-            .map(|(t, v, _)| (t, v))
-            .collect())
+        let mut out = BTreeMap::new();
+        for (name, version, _) in self.bronze_tables().await? {
+            let offset = self
+                .lake
+                .offset_at(Layer::Bronze, &name, version)
+                .await?;
+            if let Some(commit) = offset.commit {
+                out.insert(format!("{name}@commit"), commit as u64);
+            }
+            out.insert(name, version);
+        }
+        Ok(out)
     }
 
     /// (version, rows) of every bronze table; empty if the logs cannot be read.
@@ -471,18 +479,12 @@ impl Executor {
 
     /// (name, version, rows) of every bronze table, from the Delta logs.
     async fn bronze_tables(&self) -> Result<Vec<(String, u64, u64)>> {
-        let dir = self.lake.root().join(Layer::Bronze.name());
-        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| self.lake.table_exists(Layer::Bronze, n))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        names.sort();
         let mut out = Vec::new();
-        for name in names {
-            if let Some(info) = self.lake.table_info(Layer::Bronze, &name).await? {
+        for (layer, name) in self.lake.table_names() {
+            if layer != Layer::Bronze {
+                continue;
+            }
+            if let Some(info) = self.lake.table_info(layer, &name).await? {
                 out.push((name, info.version, info.rows));
             }
         }

@@ -12,6 +12,10 @@
 //!              — each with the new offsets as Delta txns of the same commit
 //! ```
 //!
+//! An offset recognises the source version it recorded (`c360_lake::StreamOffset`): a source
+//! rolled back or restored under it makes the model rebuild, and the rebuild's overwrite
+//! commit carries the offsets it read up to, so the next run starts from them.
+//!
 //! Because offsets and rows share one commit, a crash before it leaves the previous table and
 //! the previous offsets: the next run reads the same new rows again, none lost, none doubled.
 
@@ -135,8 +139,7 @@ pub(crate) async fn run(
     let mut changes = Vec::new();
     if incremental {
         for (stream, &cap) in streams.iter().zip(&caps) {
-            let since = lake.app_version(layer, &name, &stream.app_id).await?;
-            let since = since.and_then(|v| u64::try_from(v).ok());
+            let since = lake.stream_offset(layer, &name, &stream.app_id).await?;
             if since.is_none() && stream.appends == Appends::OrMerges {
                 // A table built before it streamed this model: every row of the model would
                 // be a change, which a rebuild handles at a fraction of the cost.
@@ -151,9 +154,9 @@ pub(crate) async fn run(
                 .changes_between(stream.layer()?, &stream.table, since, cap, stream.appends)
                 .await?
             {
-                Changes::Rewritten { .. } => {
+                Changes::Rewritten { why, .. } => {
                     why_rebuild = Some(format!(
-                        "{}.{} was rewritten (or its log expired) since this model last read it",
+                        "{}.{} {why} since this model last read it",
                         stream.source, stream.table
                     ));
                     incremental = false;
@@ -182,7 +185,7 @@ pub(crate) async fn run(
             unreachable!("rewritten sources were turned into rebuilds above");
         };
         if since != Some(to) {
-            offsets.push((stream.app_id.clone(), to as i64));
+            offsets.extend(to.txns(&stream.app_id));
         }
         let reference =
             TableReference::bare(stream_relation(&node.name, &stream.source, &stream.table));
@@ -294,7 +297,7 @@ async fn write(
         }
     }
     for (app_id, version) in offsets {
-        merge = merge.idempotency_key(app_id.clone(), *version);
+        merge = merge.stream_offset(app_id.clone(), *version);
     }
     let rows = futures::stream::iter(batches.into_iter().map(Ok));
     let source = Box::pin(RecordBatchStreamAdapter::new(schema, rows));

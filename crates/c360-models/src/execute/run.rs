@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::Lake;
+use c360_lake::{Lake, Registered};
 use futures::StreamExt;
 
 use super::materialize::{self, ModelEnv, Outcome};
@@ -91,7 +91,7 @@ impl Runner {
         write_file(&target.join("manifest.json"), &self.manifest.to_json())?;
 
         let ctx = c360_lake::session_context();
-        self.lake.register_all(&ctx).await?;
+        let registered = self.lake.register_all(&ctx).await?;
         tracing::debug!("registered the lake's tables");
 
         let plan = self.manifest.dag().subgraph(&self.options.selected);
@@ -109,9 +109,9 @@ impl Runner {
                 .sort_by(|a, b| heights[b].cmp(&heights[a]).then_with(|| a.cmp(b)));
             while running.len() < self.options.threads.max(1) {
                 let Some(id) = queue.pop_front() else { break };
-                let ctx = &ctx;
+                let (ctx, registered) = (&ctx, &registered);
                 running.push(async move {
-                    let result = self.run_node(ctx, &id).await;
+                    let result = self.run_node(ctx, registered, &id).await;
                     (id, result)
                 });
             }
@@ -144,7 +144,12 @@ impl Runner {
     }
 
     /// Runs one node; `None` for nodes that are not reported (sources).
-    async fn run_node(&self, ctx: &SessionContext, id: &str) -> Option<NodeResult> {
+    async fn run_node(
+        &self,
+        ctx: &SessionContext,
+        registered: &Registered,
+        id: &str,
+    ) -> Option<NodeResult> {
         let node = self.manifest.node(id)?;
         let started = Instant::now();
         tracing::debug!(node = id, "started");
@@ -180,12 +185,35 @@ impl Runner {
                 materialize::run_test(ctx, &self.lake, node, tested).await
             }
         };
+        let outcome = self.blame(outcome, node, registered).await;
         tracing::debug!(
             node = id,
             seconds = started.elapsed().as_secs_f64(),
             "finished"
         );
         Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
+    }
+
+    /// A failed node's message leads with the table to blame when the failure comes from a
+    /// table it reads — one the run could not open, or one whose data files are missing —
+    /// rather than from the node itself.
+    async fn blame(
+        &self,
+        mut outcome: Outcome,
+        node: &ManifestNode,
+        registered: &Registered,
+    ) -> Outcome {
+        if outcome.status != NodeStatus::Error {
+            return outcome;
+        }
+        let cause = match node.compiled_sql.as_deref().and_then(|sql| registered.explain(sql)) {
+            Some(unreadable) => Some(unreadable),
+            None => self.lake.damage_behind(&outcome.message).await,
+        };
+        if let Some(cause) = cause {
+            outcome.message = format!("{cause} (this node failed with: {})", outcome.message);
+        }
+        outcome
     }
 
     /// The incremental and append models upstream of `id` that stream a source.

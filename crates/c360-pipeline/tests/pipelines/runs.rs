@@ -449,4 +449,19 @@ async fn when_new_data_skips_while_bronze_is_unchanged() {
         .await
         .unwrap());
     assert_eq!(lines(&log).len(), 3);
+
+    // Rolled back (version 1's commit entry removed) and written again up to version 1:
+    // the same version number, other data — new data.
+    std::fs::remove_file(
+        lake.table_path(Layer::Bronze, "events")
+            .join("_delta_log/00000000000000000001.json"),
+    )
+    .unwrap();
+    append_bronze(&lake, 3).await;
+    let rewritten = ran(exec
+        .run(&p, Trigger::Manual, false, &fx.lock())
+        .await
+        .unwrap());
+    assert_eq!(rewritten.run.bronze_versions["events"], 1);
+    assert_eq!(lines(&log).len(), 4);
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use c360_lake::Lake;
-use c360_models::{NodeStatus, ResourceType, RunOptions, Runner};
+use c360_models::{ManifestNode, NodeStatus, ResourceType, RunOptions, Runner};
 use tokio::runtime::Runtime;
 
 use super::project::compile_project;
@@ -14,7 +14,7 @@ use crate::settings::Settings;
 /// Which kinds of selected nodes a command executes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Seeds and models.
+    /// Seeds, models, and the tests configured as audits (`audit: true`).
     Run,
     /// Tests only.
     Test,
@@ -23,9 +23,14 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn includes(self, kind: ResourceType) -> bool {
+    fn includes(self, node: &ManifestNode) -> bool {
+        let kind = node.resource_type;
         match self {
-            Scope::Run => matches!(kind, ResourceType::Model | ResourceType::Seed),
+            Scope::Run => match kind {
+                ResourceType::Model | ResourceType::Seed => true,
+                ResourceType::Test => node.test.as_ref().is_some_and(|t| t.settings.audit),
+                ResourceType::Source => false,
+            },
             Scope::Test => kind == ResourceType::Test,
             Scope::Build => kind != ResourceType::Source,
         }
@@ -63,7 +68,7 @@ pub(crate) fn execute(
     let selected = compiled
         .selected
         .iter()
-        .filter(|id| scope.includes(compiled.manifest.nodes[*id].resource_type))
+        .filter(|id| scope.includes(&compiled.manifest.nodes[*id]))
         .cloned()
         .collect();
     let runner = Runner::new(

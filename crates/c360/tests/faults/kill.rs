@@ -11,7 +11,7 @@ use crate::common::*;
 
 /// Starts `cmd` with the before-commit failpoint on `table`, waits until it holds there (data
 /// files written, commit not yet), and kills it with SIGKILL.
-fn kill_before_commit(mut cmd: Command, table: &str, marker: &Path) {
+pub(crate) fn kill_before_commit(mut cmd: Command, table: &str, marker: &Path) {
     cmd.env(
         "C360_FAILPOINT_BEFORE_COMMIT",
         format!("{table}:{}", marker.display()),
