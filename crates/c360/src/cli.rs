@@ -234,6 +234,15 @@ pub enum LoadTarget {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Files with the same content (SHA-256 of their bytes) are loaded once: a file loaded by an earlier
+command is skipped unless --force is given, and a second copy within one command is always skipped.
+
+Exit codes:
+  0  every file was loaded or skipped (rejected rows are in bronze._rejected_<table>)
+  1  nothing could be loaded (every file failed, or every row was rejected);
+     with --strict, a file failed and nothing was committed
+  3  some files failed, the others were loaded")]
 pub struct LoadArgs {
     /// Bronze table to load into
     pub table: LoadTarget,
@@ -246,6 +255,10 @@ pub struct LoadArgs {
     /// CSV field delimiter (one byte) [default: ',' or tab for .tsv]
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,
+    /// All or nothing: if any file fails, commit nothing and exit 1 [default: load the files
+    /// that can be read, exit 3]
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -139,7 +139,7 @@ fn the_same_file_is_loaded_once_unless_forced() {
 }
 
 #[test]
-fn exit_code_is_nonzero_only_when_nothing_could_be_read() {
+fn exit_code_is_1_when_nothing_could_be_read_and_3_when_some_files_failed() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = lake_dir(&tmp);
     let all_bad = tmp.path().join("bad.csv");
@@ -171,7 +171,7 @@ fn exit_code_is_nonzero_only_when_nothing_could_be_read() {
         .arg(&good)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
     assert_eq!(
         version_and_rows(&lake, Layer::Bronze, "transactions")
