@@ -52,6 +52,9 @@ struct Pending {
 /// The command's files in command-line order, each with what happened to it.
 type Results = Vec<(String, FileResult)>;
 
+/// The new Parquet files of one file: of the data table, and of the rejects table.
+type Staged = (StagedFiles, StagedFiles);
+
 pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let LoadArgs {
         table,
@@ -207,7 +210,7 @@ fn read_one(
     path: &Path,
     options: &LoadOptions,
     (data, rejects): (&TableWriter, Option<&TableWriter>),
-) -> anyhow::Result<Result<(FileReport, (StagedFiles, StagedFiles)), String>> {
+) -> anyhow::Result<Result<(FileReport, Staged), String>> {
     let spinner = progress::spinner(settings.show_progress, &path.display().to_string());
     let mut data_sink = data.file_sink()?;
     let mut reject_sink = rejects.map(TableWriter::file_sink).transpose()?;
@@ -248,7 +251,7 @@ fn read_one(
 /// data. Nothing is committed when no file was read.
 async fn commit(
     (mut data, mut rejects): (TableWriter, TableWriter),
-    staged: Vec<(usize, (StagedFiles, StagedFiles))>,
+    staged: Vec<(usize, Staged)>,
 ) -> Result<(), LakeError> {
     if staged.is_empty() {
         return Ok(());
