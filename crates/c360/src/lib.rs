@@ -5,7 +5,8 @@
 //! `run(&Settings, &Runtime, Args)` function; errors become an exit code in one place,
 //! [`main`].
 //!
-//! Exit codes: 0 success, 1 failure (the message says what and where), 2 bad usage.
+//! Exit codes: 0 success, 1 failure (the message says what and where), 2 bad usage, 3 a `load`
+//! where some files failed and the others were loaded (docs/bronze.md).
 
 pub mod cli;
 pub mod commands;
