@@ -7,8 +7,8 @@
 //! state. [`Lake::open`](crate::Lake::open) then opens the table once more through a view of
 //! its storage that hides every checkpoint file, so the state is replayed from commit 0, and
 //! warns once per table and process, naming the checkpoint and how to stop the warning.
-//! Nothing is written: the next checkpoint a writer makes supersedes the damaged one for the
-//! versions after it. When a commit the replay needs is gone too, the original error stands.
+//! Nothing is written here: the next checkpoint a writer makes (visible through the same view)
+//! supersedes the damaged one for the versions after it. When a commit the replay needs is gone too, the original error stands.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -42,6 +42,7 @@ pub(crate) async fn open_from_commits(
     };
     let store: Arc<dyn ObjectStore> = Arc::new(WithoutCheckpoints {
         inner: Arc::new(LocalFileSystem::new()),
+        damaged: checkpoints.iter().cloned().collect(),
     });
     let opened = DeltaTableBuilder::from_url(url.clone())
         .map(|b| b.with_storage_backend(store, url))?
@@ -78,6 +79,7 @@ fn replayable_checkpoints(log: &FsPath) -> Option<Vec<String>> {
     }
     let contiguous = commits.iter().copied().eq(0..commits.len() as u64);
     checkpoints.sort();
+    checkpoints.retain(|name| name != "_last_checkpoint");
     (!checkpoints.is_empty() && contiguous).then_some(checkpoints)
 }
 
@@ -86,9 +88,6 @@ fn is_checkpoint(name: &str) -> bool {
     name == "_last_checkpoint" || name.contains(".checkpoint.")
 }
 
-fn hidden(path: &Path) -> bool {
-    path.filename().is_some_and(is_checkpoint)
-}
 
 /// True the first time it is asked about `table` in this process.
 fn first_warning(table: &str) -> bool {
@@ -99,10 +98,25 @@ fn first_warning(table: &str) -> bool {
         .unwrap_or(true)
 }
 
-/// An object store that shows everything of `inner` but checkpoint files.
+/// An object store that shows everything of `inner` but the checkpoint files that were there
+/// when the table failed to open (`damaged`) and the pointer to the last one. A checkpoint a
+/// writer makes through it afterwards is seen, so the table reads from it again.
 #[derive(Debug)]
 struct WithoutCheckpoints {
     inner: Arc<dyn ObjectStore>,
+    damaged: BTreeSet<String>,
+}
+
+impl WithoutCheckpoints {
+    fn hidden(&self, path: &Path) -> bool {
+        hidden_by(&self.damaged, path)
+    }
+}
+
+/// Whether `path` is the last-checkpoint pointer or one of the `damaged` checkpoint files.
+fn hidden_by(damaged: &BTreeSet<String>, path: &Path) -> bool {
+    path.filename()
+        .is_some_and(|name| name == "_last_checkpoint" || damaged.contains(name))
 }
 
 impl std::fmt::Display for WithoutCheckpoints {
@@ -138,14 +152,14 @@ impl ObjectStore for WithoutCheckpoints {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> StoreResult<GetResult> {
-        if hidden(location) {
+        if self.hidden(location) {
             return Err(not_found(location));
         }
         self.inner.get_opts(location, options).await
     }
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> StoreResult<Vec<Bytes>> {
-        if hidden(location) {
+        if self.hidden(location) {
             return Err(not_found(location));
         }
         self.inner.get_ranges(location, ranges).await
@@ -159,9 +173,10 @@ impl ObjectStore for WithoutCheckpoints {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, StoreResult<ObjectMeta>> {
+        let damaged = self.damaged.clone();
         self.inner
             .list(prefix)
-            .try_filter(|meta| futures::future::ready(!hidden(&meta.location)))
+            .try_filter(move |meta| futures::future::ready(!hidden_by(&damaged, &meta.location)))
             .boxed()
     }
 
@@ -170,15 +185,16 @@ impl ObjectStore for WithoutCheckpoints {
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, StoreResult<ObjectMeta>> {
+        let damaged = self.damaged.clone();
         self.inner
             .list_with_offset(prefix, offset)
-            .try_filter(|meta| futures::future::ready(!hidden(&meta.location)))
+            .try_filter(move |meta| futures::future::ready(!hidden_by(&damaged, &meta.location)))
             .boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> StoreResult<ListResult> {
         let mut listed = self.inner.list_with_delimiter(prefix).await?;
-        listed.objects.retain(|meta| !hidden(&meta.location));
+        listed.objects.retain(|meta| !self.hidden(&meta.location));
         Ok(listed)
     }
 
