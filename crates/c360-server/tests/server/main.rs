@@ -1,7 +1,5 @@
 mod api;
 mod browser;
-mod degraded;
 mod fixture;
-mod hardening;
 mod lookup;
 mod sharing;
