@@ -16,7 +16,7 @@
 //! [[server.sharing.shares.schemas.tables]]
 //! name = "profiles"                            # the name recipients see
 //! source = "gold.customer_360_profile"          # any lake table, layer.table
-//! exclude_columns = ["email"]
+//! exclude_columns = ["email", "first_name", "last_name"]   # left out
 //! mask_columns = ["full_name"]                  # text → first character + "***"; others → NULL
 //! row_filter = "FALSE"                          # default for recipients without their own
 //! row_filters = { acme = "state IN ('CA','NV')" }
@@ -110,7 +110,47 @@ pub struct TableConfig {
     pub row_filters: BTreeMap<String, String>,
 }
 
+/// Columns of the c360 lake derived from others, with their sources: `full_name` is
+/// `concat_ws(' ', first_name, last_name)` (`customer_360_profile.sql`) and emails are built
+/// from the names. Hiding one side while sharing the other in clear gives the hidden values
+/// away (a masked `J***` beside `first_name = 'Jeffrey'`).
+pub const DERIVED_COLUMNS: &[(&str, &[&str])] = &[
+    ("full_name", &["first_name", "last_name"]),
+    ("email", &["first_name", "last_name"]),
+];
+
 impl TableConfig {
+    /// Whether `column` is left out or masked.
+    fn hides(&self, column: &str) -> bool {
+        self.exclude_columns
+            .iter()
+            .chain(&self.mask_columns)
+            .any(|c| c == column)
+    }
+
+    /// `(hidden, clear)` pairs: a column this table hides and a column of `columns` (the
+    /// source's) it shares in clear that the hidden one is derived from, or that is derived
+    /// from it ([`DERIVED_COLUMNS`]).
+    pub fn exposures(&self, columns: &[String]) -> Vec<(String, String)> {
+        let present = |c: &str| columns.iter().any(|x| x == c);
+        let mut out = Vec::new();
+        for (derived, sources) in DERIVED_COLUMNS {
+            for source in *sources {
+                for (hidden, clear) in [(*derived, *source), (*source, *derived)] {
+                    let pair = (hidden.to_string(), clear.to_string());
+                    if self.hides(hidden)
+                        && present(clear)
+                        && !self.hides(clear)
+                        && !out.contains(&pair)
+                    {
+                        out.push(pair);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The source table's layer and name.
     pub fn source(&self) -> Result<(Layer, &str), SharingError> {
         let bad = || {
@@ -290,6 +330,40 @@ mod tests {
                 "{bad}"
             );
         }
+        let columns: Vec<String> = [
+            "customer_id",
+            "full_name",
+            "first_name",
+            "last_name",
+            "email",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut leaky = table.clone();
+        leaky.mask_columns = vec!["full_name".into()];
+        assert_eq!(
+            leaky.exposures(&columns),
+            [
+                ("full_name".to_string(), "first_name".to_string()),
+                ("full_name".to_string(), "last_name".to_string()),
+                ("email".to_string(), "first_name".to_string()),
+                ("email".to_string(), "last_name".to_string()),
+            ]
+        );
+        leaky.exclude_columns = ["email", "first_name", "last_name"]
+            .map(String::from)
+            .to_vec();
+        assert!(leaky.exposures(&columns).is_empty());
+        // Hiding a name while the full name is shared gives it away too.
+        leaky.mask_columns.clear();
+        leaky.exclude_columns = vec!["last_name".into()];
+        assert_eq!(
+            leaky.exposures(&columns),
+            [
+                ("last_name".to_string(), "full_name".to_string()),
+                ("last_name".to_string(), "email".to_string())
+            ]
+        );
         let text2 = text.replace("name = \"profiles\"", "name = \"../x\"");
         assert!(SharingConfig::from_toml(toml::from_str(&text2).unwrap()).is_err());
         assert!(SharingConfig::from_toml(toml::from_str("bogus = 1").unwrap()).is_err());

@@ -237,6 +237,45 @@ pub async fn materialise(
 
 const MANIFEST: &str = "_manifest.json";
 
+/// One warning per shared table that hides a column (masked or left out) while sharing in
+/// clear a column it is derived from or that is derived from it
+/// ([`crate::config::DERIVED_COLUMNS`]), checked against each source's current columns.
+/// `c360 serve` logs them at start-up. A source that cannot be opened is skipped here (a query
+/// of it fails on its own).
+pub async fn exposure_warnings(lake: &Lake, config: &crate::SharingConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    for share in &config.shares {
+        for schema in &share.schemas {
+            for table in &schema.tables {
+                let Ok((layer, name)) = table.source() else {
+                    continue;
+                };
+                let ctx = SessionContext::new();
+                let Ok(true) = lake.register_table(&ctx, layer, name).await else {
+                    continue;
+                };
+                let Ok(df) = ctx.table(format!("{}.{name}", layer.name())).await else {
+                    continue;
+                };
+                let columns: Vec<String> = df
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                for (hidden, clear) in table.exposures(&columns) {
+                    out.push(format!(
+                        "sharing: {}.{}.{} hides '{hidden}' but shares '{clear}' in clear, which \
+                         gives it away (one is derived from the other): exclude or mask '{clear}' too",
+                        share.name, schema.name, table.name
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn io(path: &Path, e: std::io::Error) -> SharingError {
     SharingError::Lake(format!("{}: {e}", path.display()))
 }
