@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -121,41 +121,62 @@ pub fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Principa
     Ok(cookie_value(headers, COOKIE).and_then(|id| state.inner.sessions.get(id)))
 }
 
-/// Middleware: puts the [`Principal`] in the request's extensions, or answers 401 (API and
-/// non-HTML clients) or a redirect to the sign-in form (browsers on pages).
+/// Middleware: puts the [`Principal`] in the request's extensions, or answers as
+/// [`unauthenticated`] does. It wraps every route but `/health` and the sign-in form, unknown
+/// paths and unknown methods included, so a caller without a sign-in cannot tell which routes
+/// exist.
 pub async fn require(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match identify(&state, req.headers()) {
         Ok(Some(who)) => {
             req.extensions_mut().insert(who);
             next.run(req).await
         }
-        Ok(None) | Err(_) => {
-            let path = req.uri().path();
-            let wants_html = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-            if path.starts_with("/api/") || !wants_html {
-                return AppError::Unauthorized.into_response();
-            }
-            let next_path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/".into());
-            let target = format!("/login?{}", crate::request::encode(&[("next", next_path)]));
-            Redirect::to(&target).into_response()
-        }
+        Ok(None) | Err(_) => unauthenticated(&req),
     }
 }
 
-/// Where to go after signing in: a local path only (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+/// The answer to a request without a valid sign-in: `401` for the API and non-HTML clients,
+/// a redirect to the sign-in form (and back) for browsers asking for a page.
+fn unauthenticated(req: &Request) -> Response {
+    let path = req.uri().path();
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if path.starts_with("/api/") || !wants_html {
+        return AppError::Unauthorized.into_response();
     }
+    let next_path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .and_then(local_path)
+        .unwrap_or("/");
+    let target = format!(
+        "/login?{}",
+        crate::request::encode(&[("next", next_path.to_string())])
+    );
+    Redirect::to(&target).into_response()
+}
+
+/// `next` when it is a path on this server: it starts with one `/`, holds only visible ASCII
+/// (no control character, space or backslash: `/\t/evil.example` and `/\\evil.example` are
+/// read by browsers as `//evil.example`) and resolves to the same origin. The one check of
+/// where to go after signing in, for the form's `next` (GET) and the posted one (POST).
+pub fn local_path(next: &str) -> Option<&str> {
+    let visible = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if !visible || !next.starts_with('/') || next.starts_with("//") {
+        return None;
+    }
+    let base = url::Url::parse("http://c360.invalid/").ok()?;
+    let joined = base.join(next).ok()?;
+    (joined.origin() == base.origin()).then_some(next)
+}
+
+/// Where to go after signing in: [`local_path`] of `next`, else `/`.
+fn safe_next(next: Option<&str>) -> String {
+    next.and_then(local_path).unwrap_or("/").to_string()
 }
 
 /// `GET /login?next=/path`.
@@ -181,9 +202,23 @@ pub struct LoginForm {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| config::hash_password("c360-no-such-user").unwrap_or_default());
 
-/// `POST /login`: checks the password (argon2, off the async workers) and opens a session.
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// `POST /login`: refuses throttled attempts ([`crate::throttle`]: 429 with `Retry-After`),
+/// checks the password (argon2, off the async workers) and opens a session.
+pub async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
+    let address = crate::listen::client_address(&extensions).map(|a| a.ip());
+    let throttle = &state.inner.throttle;
+    if let Err(wait) = throttle.attempt(&form.username, address, Instant::now()) {
+        tracing::warn!(user = %form.username, ?address, "sign-in throttled");
+        let err = AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs_f64().ceil() as u64,
+        };
+        return login_refused(&next, err);
+    }
     let user = state
         .inner
         .config
@@ -201,6 +236,7 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
         .unwrap_or(false);
     match (ok, user) {
         (true, Some(user)) => {
+            throttle.succeeded(&user.name, address);
             tracing::info!(user = %user.name, "signed in");
             let id = state.inner.sessions.open(Principal {
                 name: user.name.clone(),
@@ -224,12 +260,20 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
         }
         _ => {
             tracing::warn!(user = %form.username, "failed sign-in");
-            match crate::render::login(&next, Some("Wrong user name or password.")) {
-                Ok(html) => (StatusCode::UNAUTHORIZED, html).into_response(),
-                Err(e) => e.into_response(),
-            }
+            login_refused(&next, AppError::BadSignIn)
         }
     }
+}
+
+/// The sign-in form again, with `err`'s message and status (and its `Retry-After`).
+fn login_refused(next: &str, err: AppError) -> Response {
+    let html = match crate::render::login(next, Some(&err.to_string())) {
+        Ok(html) => html,
+        Err(e) => return e.into_response(),
+    };
+    let mut response = (err.status(), html).into_response();
+    err.add_headers(response.headers_mut());
+    response
 }
 
 /// `POST /logout`: ends the session and clears the cookie.
@@ -252,8 +296,25 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/segments?state=CA")), "/segments?state=CA");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_next(Some("/customers/CUST1?x=%2F%2Fa")),
+            "/customers/CUST1?x=%2F%2Fa"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/\r\nSet-Cookie:x=1",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/ /evil.example",
+            "/\u{0}",
+            "/é",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -5,6 +5,10 @@
 //! bind = "127.0.0.1:8360"          # default; loopback only
 //! session_hours = 12               # default
 //! refresh_seconds = 5              # how often table versions are re-checked (default 5)
+//! header_read_timeout_seconds = 10 # a request's headers must arrive within this (default 10)
+//! max_connections = 512            # open connections at most (default 512)
+//! login_free_attempts = 5          # sign-ins per user before backoff (default 5; 0: off)
+//! login_max_lockout_seconds = 900  # longest sign-in lockout (default 900)
 //!
 //! [[server.users]]
 //! name = "ana"
@@ -79,6 +83,21 @@ pub struct ServerConfig {
     /// Mark the session cookie `Secure` (set when a TLS proxy is in front; default false).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Seconds a client gets to send a request's headers, idle keep-alive included; then the
+    /// connection is closed (default 10).
+    #[serde(default = "default_header_timeout")]
+    pub header_read_timeout_seconds: u64,
+    /// Most connections open at once; at the cap new ones wait to be accepted (default 512,
+    /// lowered to the open-file limit minus 64 when that is smaller).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Sign-in attempts per user name before exponential backoff starts (an address gets four
+    /// times as many; default 5; 0 turns throttling off).
+    #[serde(default = "default_login_free")]
+    pub login_free_attempts: u32,
+    /// Longest sign-in lockout, in seconds (default 900, at most 3600).
+    #[serde(default = "default_login_lockout")]
+    pub login_max_lockout_seconds: u64,
     /// Who may sign in with a password.
     #[serde(default)]
     pub users: Vec<UserConfig>,
@@ -126,6 +145,18 @@ fn default_refresh() -> u64 {
 fn default_fact_rows() -> usize {
     25_000_000
 }
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_max_connections() -> usize {
+    512
+}
+fn default_login_free() -> u32 {
+    5
+}
+fn default_login_lockout() -> u64 {
+    900
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -135,6 +166,10 @@ impl Default for ServerConfig {
             refresh_seconds: default_refresh(),
             fact_index_max_rows: default_fact_rows(),
             secure_cookies: false,
+            header_read_timeout_seconds: default_header_timeout(),
+            max_connections: default_max_connections(),
+            login_free_attempts: default_login_free(),
+            login_max_lockout_seconds: default_login_lockout(),
             users: Vec::new(),
             tokens: Vec::new(),
             sharing: c360_sharing::SharingConfig::default(),
@@ -198,6 +233,28 @@ impl ServerConfig {
             return Err(ConfigError::Invalid(
                 "session_hours must be at least 1".into(),
             ));
+        }
+        let ranges = [
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+                1,
+                3600,
+            ),
+            ("max_connections", self.max_connections as u64, 1, 1_000_000),
+            (
+                "login_max_lockout_seconds",
+                self.login_max_lockout_seconds,
+                1,
+                3600,
+            ),
+        ];
+        for (key, value, min, max) in ranges {
+            if value < min || value > max {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} must be between {min} and {max}"
+                )));
+            }
         }
         Ok(())
     }

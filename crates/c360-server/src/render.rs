@@ -74,6 +74,10 @@ pub struct Chrome<'a> {
     pub role: &'a str,
     /// Whether the pipeline page is in the nav.
     pub sees_pipeline: bool,
+    /// Tables that could not be read at their latest version (a banner on every page).
+    pub unreadable: Vec<crate::data::Unreadable>,
+    /// Their names (so a page does not also call them "not in the lake yet").
+    pub unreadable_tables: Vec<String>,
 }
 
 impl<'a> Chrome<'a> {
@@ -85,7 +89,16 @@ impl<'a> Chrome<'a> {
             user: &who.name,
             role: who.role.name(),
             sees_pipeline: who.role.sees_pipeline(),
+            unreadable: Vec::new(),
+            unreadable_tables: Vec::new(),
         }
+    }
+
+    /// The chrome, saying which of `snap`'s tables could not be read.
+    pub fn lake(mut self, snap: &crate::data::Snapshot) -> Chrome<'a> {
+        self.unreadable = snap.unreadable().to_vec();
+        self.unreadable_tables = self.unreadable.iter().map(|u| u.table.clone()).collect();
+        self
     }
 }
 

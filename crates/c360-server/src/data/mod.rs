@@ -6,17 +6,17 @@
 //! fact table stays on disk behind the Delta provider. Every query takes its user-supplied values
 //! as positional parameters (`$1`, `$2`, …) bound with `with_param_values`, never as SQL text.
 
+mod load;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
-use c360_lake::datafusion::common::{ScalarValue, TableReference};
-use c360_lake::datafusion::datasource::MemTable;
-use c360_lake::datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use c360_lake::datafusion::common::ScalarValue;
+use c360_lake::datafusion::prelude::{DataFrame, SessionContext};
 use c360_lake::{Lake, Layer};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,6 +26,7 @@ use crate::customers::CustomerIndex;
 use crate::error::{AppError, AppResult};
 use crate::facts::{FactIndex, FactKey};
 pub use crate::frame::Frame;
+pub use load::{describe, Unreadable};
 
 /// The tables the dashboard reads. Any of them may be missing; pages say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,7 +107,12 @@ impl Table {
 /// The dashboard's view of the lake at some versions of its tables.
 pub struct Snapshot {
     ctx: SessionContext,
+    /// The versions loaded (`None`: not in the lake, or unreadable with no good version).
     versions: BTreeMap<Table, Option<u64>>,
+    /// The latest versions listed in the `_delta_log`s when this snapshot was built.
+    seen: BTreeMap<Table, Option<u64>>,
+    /// Tables whose latest version could not be read.
+    unreadable: Arc<Vec<Unreadable>>,
     columns: Arc<BTreeMap<Table, Vec<String>>>,
     checked: Instant,
     derived: Arc<Derived>,
@@ -185,6 +191,12 @@ impl Snapshot {
             .get_or_try_init(|| async { Ok(Arc::new(crate::pages::overview::load(self).await?)) })
             .await
             .cloned()
+    }
+
+    /// The tables whose latest version could not be read (served at an older version, or
+    /// left out).
+    pub fn unreadable(&self) -> &[Unreadable] {
+        &self.unreadable
     }
 
     /// Whether `table` exists in this snapshot.
@@ -269,6 +281,8 @@ pub struct Missing(pub String);
 pub struct Db {
     lake: Lake,
     current: Mutex<Option<Arc<Snapshot>>>,
+    /// The current snapshot's unreadable tables, readable without waiting for a reload.
+    health: RwLock<Arc<Vec<Unreadable>>>,
     refresh: Duration,
     facts: Arc<FactSlot>,
     fact_max_rows: usize,
@@ -281,6 +295,7 @@ impl Db {
         Db {
             lake,
             current: Mutex::new(None),
+            health: RwLock::default(),
             refresh,
             facts: Arc::default(),
             fact_max_rows,
@@ -339,6 +354,14 @@ impl Db {
         Ok(snap)
     }
 
+    /// The tables the current snapshot could not read at their latest version.
+    pub fn unreadable(&self) -> Arc<Vec<Unreadable>> {
+        self.health
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     async fn current_snapshot(&self) -> AppResult<Arc<Snapshot>> {
         let mut current = self.current.lock().await;
         if let Some(snap) = current.as_ref() {
@@ -346,108 +369,53 @@ impl Db {
                 return Ok(snap.clone());
             }
         }
-        let versions = table_versions(self.lake.root());
-        if let Some(snap) = current.as_ref() {
-            if snap.versions == versions {
-                let fresh = Arc::new(Snapshot {
-                    ctx: snap.ctx.clone(),
-                    versions,
-                    columns: snap.columns.clone(),
-                    checked: Instant::now(),
-                    derived: snap.derived.clone(),
-                    facts: snap.facts.clone(),
-                });
-                *current = Some(fresh.clone());
-                return Ok(fresh);
-            }
+        let seen = load::table_versions(self.lake.root());
+        let previous = current.clone();
+        if let Some(snap) = previous.as_ref().filter(|s| s.seen == seen) {
+            let fresh = Arc::new(snap.rechecked(seen));
+            *current = Some(fresh.clone());
+            return Ok(fresh);
         }
-        let snap = Arc::new(build_snapshot(&self.lake, versions, self.facts.clone()).await?);
+        let built = load::build_snapshot(
+            &self.lake,
+            seen.clone(),
+            self.facts.clone(),
+            previous.as_deref(),
+        )
+        .await;
+        let snap = match (built, previous) {
+            (Ok(snap), _) => Arc::new(snap),
+            (Err(e), Some(previous)) => {
+                // Not one table but the whole reload failed: keep what we had until the
+                // versions change again.
+                tracing::warn!(
+                    "reloading the dashboard's tables failed ({}); still serving the previous versions",
+                    describe(&e)
+                );
+                Arc::new(previous.rechecked(seen))
+            }
+            (Err(e), None) => return Err(e),
+        };
+        *self.health.write().unwrap_or_else(|e| e.into_inner()) = snap.unreadable.clone();
         *current = Some(snap.clone());
         Ok(snap)
     }
 }
 
-/// The latest version of each table from its `_delta_log` file names (no data read).
-fn table_versions(root: &Path) -> BTreeMap<Table, Option<u64>> {
-    Table::ALL
-        .into_iter()
-        .map(|t| {
-            let (layer, name) = t.location();
-            let log = root.join(layer.name()).join(name).join("_delta_log");
-            let version = std::fs::read_dir(&log).ok().and_then(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .filter_map(|e| {
-                        let name = e.file_name().into_string().ok()?;
-                        name.strip_suffix(".json")?.parse::<u64>().ok()
-                    })
-                    .max()
-            });
-            (t, version)
-        })
-        .collect()
-}
-
-async fn build_snapshot(
-    lake: &Lake,
-    mut versions: BTreeMap<Table, Option<u64>>,
-    facts: Arc<FactSlot>,
-) -> AppResult<Snapshot> {
-    let config = SessionConfig::new()
-        .with_target_partitions(2)
-        .with_information_schema(false);
-    let ctx = SessionContext::new_with_config(config);
-    let mut columns = BTreeMap::new();
-    for table in Table::ALL {
-        if versions.get(&table).copied().flatten().is_none() {
-            continue;
-        }
-        let (layer, name) = table.location();
-        if !lake.register_table(&ctx, layer, name).await? {
-            versions.insert(table, None);
-            continue;
-        }
-        let reference = TableReference::partial(layer.name(), name);
-        let df = ctx.table(reference.clone()).await?;
-        columns.insert(
-            table,
-            df.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect::<Vec<_>>(),
-        );
-        if table.in_memory() {
-            let schema = Arc::new(df.schema().as_arrow().clone());
-            let batches = df.collect().await?;
-            let mem = MemTable::try_new(schema, vec![batches])?;
-            ctx.deregister_table(reference.clone())?;
-            ctx.register_table(reference, Arc::new(mem))?;
+impl Snapshot {
+    /// This snapshot, checked again just now and found to match the listed versions `seen`.
+    fn rechecked(&self, seen: BTreeMap<Table, Option<u64>>) -> Snapshot {
+        Snapshot {
+            ctx: self.ctx.clone(),
+            versions: self.versions.clone(),
+            seen,
+            unreadable: self.unreadable.clone(),
+            columns: self.columns.clone(),
+            checked: Instant::now(),
+            derived: self.derived.clone(),
+            facts: self.facts.clone(),
         }
     }
-    let has = |t: Table| versions.get(&t).copied().flatten().is_some();
-    let empty = Vec::new();
-    let columns_of = |t: Table| -> &[String] { columns.get(&t).unwrap_or(&empty) };
-    let customers = CustomerIndex::build(
-        &ctx,
-        has(Table::Profile),
-        columns_of(Table::DimCustomer),
-        columns_of(Table::Segments),
-    )
-    .await?;
-    tracing::info!(?versions, "dashboard snapshot loaded");
-    Ok(Snapshot {
-        ctx,
-        versions,
-        columns: Arc::new(columns),
-        checked: Instant::now(),
-        derived: Arc::new(Derived {
-            customers,
-            overview: OnceCell::new(),
-            category_names: OnceCell::new(),
-        }),
-        facts,
-    })
 }
 
 /// Positional SQL parameters: `push` binds a value and returns its placeholder (`$n`).

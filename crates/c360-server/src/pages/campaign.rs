@@ -252,7 +252,7 @@ pub async fn page(
     };
     render::page(
         "campaign.html",
-        &Chrome::new(&who, "Campaign simulator", "campaign"),
+        &Chrome::new(&who, "Campaign simulator", "campaign").lake(&snap),
         &ctx,
     )
 }

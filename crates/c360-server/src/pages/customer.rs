@@ -219,7 +219,7 @@ pub async fn search_page(
     };
     Ok(render::page(
         "customers.html",
-        &Chrome::new(&who, "Customer deep dive", "customers"),
+        &Chrome::new(&who, "Customer deep dive", "customers").lake(&snap),
         &ctx,
     )?
     .into_response())
@@ -438,7 +438,7 @@ pub async fn page(
     };
     render::page(
         "customer.html",
-        &Chrome::new(&who, "Customer deep dive", "customers"),
+        &Chrome::new(&who, "Customer deep dive", "customers").lake(&snap),
         &ctx,
     )
 }

@@ -176,7 +176,7 @@ pub async fn page(
     };
     render::page(
         "metrics.html",
-        &Chrome::new(&who, "Metrics explorer", "metrics"),
+        &Chrome::new(&who, "Metrics explorer", "metrics").lake(&snap),
         &ctx,
     )
 }

@@ -31,11 +31,17 @@ pub async fn not_found() -> AppError {
 /// Most rows a CSV export writes.
 pub const MAX_EXPORT_ROWS: usize = 1_000_000;
 
-/// `frame` as a CSV download with human-readable headers.
+/// `frame` as a CSV download with human-readable headers: the only CSV writer of the server, so
+/// every cell and header goes through [`format::csv_text`] (no cell starts a formula).
 pub fn csv_response(filename: &str, frame: &Frame) -> AppResult<Response> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
-        .write_record(frame.columns.iter().map(|c| format::label(c)))
+        .write_record(
+            frame
+                .columns
+                .iter()
+                .map(|c| format::csv_text(&format::label(c))),
+        )
         .map_err(anyhow::Error::from)?;
     for row in &frame.rows {
         writer

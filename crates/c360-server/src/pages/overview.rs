@@ -320,7 +320,7 @@ pub async fn page(
     };
     render::page(
         "overview.html",
-        &Chrome::new(&who, "Overview", "overview"),
+        &Chrome::new(&who, "Overview", "overview").lake(&snap),
         &ctx,
     )
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::Principal;
-use crate::data::{Frame, Params, Snapshot, Table};
+use crate::data::{Frame, Params, Snapshot, Table, Unreadable};
 use crate::error::{AppError, AppResult};
 use crate::render::{self, Chart, Chrome, HtmlTable, Page};
 use crate::request::Args;
@@ -44,6 +44,9 @@ pub struct Pipeline {
     pub quarantine_customers: Frame,
     /// Every table of the lake with version, rows, files and bytes.
     pub tables: Vec<c360_lake::TableInfo>,
+    /// Tables that cannot be read at their latest version: the dashboard's (with the version
+    /// it still serves) and any other table of the lake that fails to open.
+    pub unreadable: Vec<Unreadable>,
     /// Churn model metrics (latest rows).
     pub model_metrics: Frame,
     /// The model lineage from the manifest (absent before the first compile).
@@ -176,7 +179,8 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
         tests: Frame::default(),
         quarantine_transactions: Frame::default(),
         quarantine_customers: Frame::default(),
-        tables: state.db().lake().list_tables().await?,
+        tables: Vec::new(),
+        unreadable: snap.unreadable().to_vec(),
         model_metrics: Frame::default(),
         lineage: lineage(state.project_dir())?,
         sharing_access: Frame::default(),
@@ -215,7 +219,18 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
             }
         }
     }
-    out.sharing_access = sharing_access(state.db().lake()).await?;
+    list_tables(state.db().lake(), &mut out).await;
+    match crate::quiet::kernel_quiet(sharing_access(state.db().lake())).await {
+        Ok(frame) => out.sharing_access = frame,
+        Err(e) => {
+            let table = format!(
+                "{}.{}",
+                c360_lake::Layer::Meta,
+                c360_sharing::access_log::TABLE
+            );
+            push_unreadable(&mut out.unreadable, &table, &e);
+        }
+    }
     if snap.has(Table::RunHistory) {
         out.runs = snap
             .query_page(
@@ -303,6 +318,47 @@ pub async fn load(state: &AppState, snap: &Snapshot) -> AppResult<Pipeline> {
     Ok(out)
 }
 
+/// Every table of the lake into `out.tables`, table by table: one that fails to open goes to
+/// `out.unreadable` instead of failing the page (this is where one looks when a table breaks).
+async fn list_tables(lake: &c360_lake::Lake, out: &mut Pipeline) {
+    for layer in c360_lake::Layer::ALL {
+        let Ok(entries) = std::fs::read_dir(lake.root().join(layer.name())) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| lake.table_exists(layer, name))
+            .collect();
+        names.sort();
+        for name in names {
+            match crate::quiet::kernel_quiet(lake.table_info(layer, &name)).await {
+                Ok(Some(info)) => out.tables.push(info),
+                Ok(None) => {}
+                Err(e) => push_unreadable(
+                    &mut out.unreadable,
+                    &format!("{layer}.{name}"),
+                    &AppError::from(e),
+                ),
+            }
+        }
+    }
+}
+
+/// Adds `table` to `list` unless the snapshot already reported it (with the version it serves).
+fn push_unreadable(list: &mut Vec<Unreadable>, table: &str, err: &AppError) {
+    if list.iter().any(|u| u.table == table) {
+        return;
+    }
+    tracing::debug!("{table} cannot be read: {}", crate::data::describe(err));
+    list.push(Unreadable {
+        table: table.to_string(),
+        version: None,
+        serving: None,
+        error: crate::data::describe(err),
+    });
+}
+
 /// The latest 100 Delta Sharing reads. Read on demand from its own session, not kept in the
 /// dashboard's snapshot: every read appends to the log, and a new version of a snapshot table
 /// reloads the snapshot.
@@ -345,6 +401,7 @@ pub async fn api(
 #[derive(Serialize)]
 struct Ctx<'a> {
     missing: &'a [String],
+    unreadable: &'a [Unreadable],
     pipeline_runs: HtmlTable,
     pipeline_tasks: HtmlTable,
     runs: HtmlTable,
@@ -414,6 +471,7 @@ pub async fn page(
     }
     let ctx = Ctx {
         missing: &data.missing,
+        unreadable: &data.unreadable,
         pipeline_runs: HtmlTable::from_frame(&data.pipeline_runs),
         pipeline_tasks: HtmlTable::from_frame(&data.pipeline_tasks),
         runs: HtmlTable::from_frame(&data.runs),
@@ -430,7 +488,7 @@ pub async fn page(
     };
     render::page(
         "pipeline.html",
-        &Chrome::new(&who, "Pipeline & data quality", "pipeline"),
+        &Chrome::new(&who, "Pipeline & data quality", "pipeline").lake(&snap),
         &ctx,
     )
 }

@@ -47,6 +47,11 @@ pub const SORTABLE: &[&str] = &[
     "tenure_months",
 ];
 
+/// Whether `who` may sort by `column`: not by a column masked for their role.
+fn may_sort_by(who: &Principal, column: &str) -> bool {
+    !(who.role.masks_pii() && crate::mask::pii_kind(column).is_some())
+}
+
 /// Largest page.
 pub const MAX_PAGE_SIZE: i64 = 200;
 
@@ -134,6 +139,12 @@ pub async fn load(snap: &Snapshot, who: &Principal, args: &Args) -> AppResult<Se
         .choice("sort", SORTABLE)?
         .unwrap_or("lifetime_value")
         .to_string();
+    if !may_sort_by(who, &sort) {
+        // The order of the real values would tell what the masks hide.
+        return Err(AppError::bad(format!(
+            "parameter 'sort': '{sort}' is masked for your role and cannot be sorted by"
+        )));
+    }
     let order = args
         .choice("order", &["asc", "desc"])?
         .unwrap_or("desc")
@@ -317,7 +328,7 @@ pub async fn page(
     let sort_links = TABLE_COLUMNS
         .iter()
         .map(|c| {
-            let sortable = SORTABLE.contains(c);
+            let sortable = SORTABLE.contains(c) && may_sort_by(&who, c);
             let current = data.sort == *c;
             let next_order = if current && data.order == "desc" {
                 "asc"
@@ -385,7 +396,7 @@ pub async fn page(
     };
     render::page(
         "segments.html",
-        &Chrome::new(&who, "Segment explorer", "segments"),
+        &Chrome::new(&who, "Segment explorer", "segments").lake(&snap),
         &ctx,
     )
 }

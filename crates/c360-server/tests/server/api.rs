@@ -71,7 +71,7 @@ impl Reply {
     }
 }
 
-async fn send(app: &Router, req: Request<Body>) -> Reply {
+pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -345,7 +345,7 @@ const INJECTIONS: &[&str] = &[
     "<script>alert(1)</script>",
 ];
 
-fn enc(s: &str) -> String {
+pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

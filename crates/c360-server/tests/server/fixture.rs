@@ -197,7 +197,7 @@ pub fn customers() -> Vec<Customer> {
         .collect()
 }
 
-fn profile(cs: &[Customer]) -> RecordBatch {
+pub fn profile(cs: &[Customer]) -> RecordBatch {
     let n = cs.len();
     let as_of = as_of();
     let map_s = |f: &dyn Fn(&Customer) -> String| cs.iter().map(|c| Some(f(c))).collect::<Vec<_>>();

@@ -1,5 +1,7 @@
 mod api;
 mod browser;
+mod degraded;
 mod fixture;
+mod hardening;
 mod lookup;
 mod sharing;
