@@ -22,7 +22,9 @@
 //! - The lake in a DataFusion session (`session.rs`): [`Lake::register_all`] puts every table
 //!   in a `SessionContext` as `layer.table`, [`Lake::write_stream`] turns a query's result
 //!   into one atomic write, and [`Lake::query`] answers read-only SQL (`c360 query`). Every
-//!   [`session_context`] also has the aggregate `median_of_lists` (`median.rs`). DataFusion
+//!   [`Lake::session_context`] also has the aggregate `median_of_lists` (`median.rs`), and
+//!   draws from the lake's memory pool ([`MemoryLimit`], spilling beyond it; `memory.rs`,
+//!   with [`PeakPool`] to measure one unit of work). DataFusion
 //!   is re-exported as [`datafusion`], so other crates use the same version without delta-rs.
 //!
 //! What it is not for: deciding what rows mean (that is the generator, the loader and the
@@ -54,9 +56,11 @@
 //! ```
 
 mod catalog;
+mod compact;
 mod error;
 mod failpoint;
 mod median;
+mod memory;
 mod merge;
 mod month_files;
 mod recover;
@@ -76,8 +80,9 @@ pub use deltalake::datafusion;
 
 pub use catalog::TableInfo;
 pub use error::{LakeError, Result};
+pub use memory::{process_peak_rss, MemoryLimit, PeakPool, DEFAULT_MEMORY_SHARE_PERCENT};
 pub use merge::{MergeBuilder, MergeOutcome};
-pub use session::{session_context, Registered};
+pub use session::Registered;
 pub use stream::{Appends, Changes, Rewrite, StreamOffset};
 pub use write::{
     FileSink, SinkFactory, StagedFiles, TableWriter, TableWriterBuilder, WriteMode, WriteOutcome,
@@ -129,12 +134,19 @@ impl std::fmt::Display for Layer {
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: PathBuf,
+    /// The memory pool and spill files every session of this lake shares (`memory.rs`).
+    runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    memory_limit: MemoryLimit,
 }
 
 impl Lake {
     /// A lake at `root`. Nothing is created until a table is written.
     pub fn new(root: impl Into<PathBuf>) -> Lake {
-        Lake { root: root.into() }
+        Lake {
+            root: root.into(),
+            runtime: std::sync::Arc::new(Default::default()),
+            memory_limit: MemoryLimit::Unlimited,
+        }
     }
 
     /// The lake's root folder.

@@ -1,5 +1,5 @@
 //! `median_of_lists(list)`: the exact median of every element of a group's integer lists, an
-//! aggregate function every session of the lake has ([`crate::session_context`]).
+//! aggregate function every session of the lake has ([`crate::Lake::session_context`]).
 //!
 //! A mart that keeps each month's amounts as a list (one row per customer and month) gets each
 //! customer's median without `array_agg` building a list of lists, `flatten` copying it and

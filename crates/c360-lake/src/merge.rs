@@ -230,7 +230,7 @@ impl MergeBuilder<'_> {
             });
         }
 
-        let ctx = crate::session_context();
+        let ctx = lake.session_context();
         build_joins_on_source(&ctx);
         table
             .update_datafusion_session(&ctx.state())

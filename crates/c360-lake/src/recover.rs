@@ -88,7 +88,6 @@ fn is_checkpoint(name: &str) -> bool {
     name == "_last_checkpoint" || name.contains(".checkpoint.")
 }
 
-
 /// True the first time it is asked about `table` in this process.
 fn first_warning(table: &str) -> bool {
     static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());

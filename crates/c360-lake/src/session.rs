@@ -13,8 +13,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::datafusion::catalog::MemorySchemaProvider;
 use deltalake::datafusion::common::tree_node::TreeNodeRecursion;
 use deltalake::datafusion::common::TableReference;
-use deltalake::datafusion::logical_expr::LogicalPlan;
 use deltalake::datafusion::execution::SendableRecordBatchStream;
+use deltalake::datafusion::logical_expr::LogicalPlan;
 use deltalake::datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
@@ -74,7 +74,7 @@ impl Lake {
     /// could answer it, as `count(*)` can).
     pub async fn query(&self, sql: &str, limit: Option<usize>) -> Result<Vec<RecordBatch>> {
         use deltalake::datafusion::execution::context::SQLOptions;
-        let ctx = session_context();
+        let ctx = self.session_context();
         let registered = self.register_all(&ctx).await?;
         let read_only = SQLOptions::new()
             .with_allow_ddl(false)
@@ -276,20 +276,37 @@ impl Lake {
 /// every row) to join the 50K-row, ~10 MB dim_customer: 1 CPU-second of its ~17.
 const BROADCAST_JOIN_BYTES: usize = 32 * 1024 * 1024;
 
-/// A DataFusion session tuned for lake tables: small join sides are broadcast (see
-/// [`BROADCAST_JOIN_BYTES`]), and Parquet filters are evaluated while decoding
-/// (late materialisation: a selective filter, or a join's dynamic filter, decodes the other
-/// columns only for the rows that pass), cheapest filters first. It has the aggregate
-/// `median_of_lists` (`median.rs`).
-pub fn session_context() -> SessionContext {
-    let mut config = deltalake::datafusion::prelude::SessionConfig::new();
-    let options = config.options_mut();
-    options.execution.parquet.pushdown_filters = true;
-    options.execution.parquet.reorder_filters = true;
-    options.optimizer.hash_join_single_partition_threshold = BROADCAST_JOIN_BYTES;
-    let ctx = SessionContext::new_with_config(config);
-    ctx.register_udaf(crate::median::median_of_lists());
-    ctx
+impl Lake {
+    /// A DataFusion session tuned for lake tables, drawing from the lake's memory pool
+    /// ([`Lake::with_memory_limit`]): small join sides are broadcast (see
+    /// [`BROADCAST_JOIN_BYTES`]), and Parquet filters are evaluated while decoding (late
+    /// materialisation: a selective filter, or a join's dynamic filter, decodes the other
+    /// columns only for the rows that pass), cheapest filters first; the build side of a hash
+    /// join keeps only its own text (`compact.rs`). It has the aggregate `median_of_lists`
+    /// (`median.rs`).
+    pub fn session_context(&self) -> SessionContext {
+        let mut config = deltalake::datafusion::prelude::SessionConfig::new();
+        let options = config.options_mut();
+        options.execution.parquet.pushdown_filters = true;
+        options.execution.parquet.reorder_filters = true;
+        options.optimizer.hash_join_single_partition_threshold = BROADCAST_JOIN_BYTES;
+        if let crate::MemoryLimit::Bytes(limit) = self.memory_limit() {
+            // A sort sets this much aside per partition to merge its spilled runs (10 MB by
+            // default): under a small limit that reservation alone would fail the sort.
+            let execution = &mut options.execution;
+            execution.sort_spill_reservation_bytes =
+                execution.sort_spill_reservation_bytes.min(limit / 16);
+        }
+        let state = deltalake::datafusion::execution::SessionStateBuilder::new()
+            .with_default_features()
+            .with_config(config)
+            .with_runtime_env(self.runtime.clone())
+            .with_physical_optimizer_rule(Arc::new(crate::compact::CompactJoinBuildSides))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        ctx.register_udaf(crate::median::median_of_lists());
+        ctx
+    }
 }
 
 /// Creates the `bronze`, `silver` and `gold` schemas in the default catalog when missing.

@@ -275,11 +275,13 @@ async fn check_offset(
     let Some(recorded) = since.commit else {
         return Ok(Some(Rewrite::Unverified));
     };
-    Ok(match commit_digest(store, since.version, layer, name).await? {
-        None => Some(Rewrite::Expired),
-        Some(digest) if digest != recorded => Some(Rewrite::HistoryChanged),
-        Some(_) => None,
-    })
+    Ok(
+        match commit_digest(store, since.version, layer, name).await? {
+            None => Some(Rewrite::Expired),
+            Some(digest) if digest != recorded => Some(Rewrite::HistoryChanged),
+            Some(_) => None,
+        },
+    )
 }
 
 /// The digest of version `version`'s commit entry, `None` when the entry is gone.

@@ -160,6 +160,11 @@ impl TableWriterBuilder<'_> {
                 .map_err(|e| LakeError::delta(layer, &name, e.into()))?;
             let differs = schema_differs(&current, &schema);
             match (differs, mode) {
+                // Schema evolution as Delta's `mergeSchema` allows it for appends: new
+                // columns after the existing ones, which older files read back as nulls.
+                (Some(_), WriteMode::Append) if only_adds_columns(&current, &schema) => {
+                    replace_schema = true
+                }
                 (Some(detail), WriteMode::Append) => {
                     return Err(LakeError::SchemaMismatch {
                         table: format!("{layer}.{name}"),
@@ -198,6 +203,16 @@ impl TableWriterBuilder<'_> {
             operation: None,
         })
     }
+}
+
+/// Whether `wanted` is `current` with more columns after its last one.
+fn only_adds_columns(current: &arrow::datatypes::Schema, wanted: &SchemaRef) -> bool {
+    let (have, want) = (current.fields(), wanted.fields());
+    want.len() > have.len()
+        && have
+            .iter()
+            .zip(want.iter())
+            .all(|(h, w)| h.name() == w.name() && h.data_type() == w.data_type())
 }
 
 /// Returns a description of the first difference in column names or types, if any.
@@ -393,18 +408,18 @@ impl TableWriter {
                 actions.push(Action::Remove(file.map_err(delta_err)?.remove_action(true)));
                 files_removed += 1;
             }
-            if replace_schema {
-                let columns: StructType = schema
-                    .as_ref()
-                    .try_into_kernel()
-                    .map_err(|e| delta_err(e.into()))?;
-                let metadata = state
-                    .metadata()
-                    .clone()
-                    .with_schema(&columns)
-                    .map_err(|e| delta_err(e.into()))?;
-                actions.push(Action::Metadata(metadata));
-            }
+        }
+        if replace_schema {
+            let columns: StructType = schema
+                .as_ref()
+                .try_into_kernel()
+                .map_err(|e| delta_err(e.into()))?;
+            let metadata = state
+                .metadata()
+                .clone()
+                .with_schema(&columns)
+                .map_err(|e| delta_err(e.into()))?;
+            actions.push(Action::Metadata(metadata));
         }
         let operation = operation.unwrap_or(DeltaOperation::Write {
             mode: match mode {

@@ -21,6 +21,8 @@ pub const PROJECT_FILE: &str = "c360.toml";
 pub struct ProjectFile {
     pub name: String,
     pub lake: Option<PathBuf>,
+    /// `memory_limit`, for the binary to parse (`4GiB`, `25%`, `unlimited`).
+    pub memory_limit: Option<String>,
     pub vars: BTreeMap<String, serde_json::Value>,
     pub seed_layer: ModelLayer,
     pub defaults: FolderDefaults,
@@ -43,6 +45,8 @@ struct ProjectToml {
     name: String,
     #[serde(default)]
     lake: Option<PathBuf>,
+    #[serde(default)]
+    memory_limit: Option<String>,
     #[serde(default)]
     vars: toml::Table,
     #[serde(default)]
@@ -98,6 +102,7 @@ impl ProjectFile {
             seed_layer: parsed.seeds.layer.unwrap_or(ModelLayer::Silver),
             name: parsed.name,
             lake: parsed.lake,
+            memory_limit: parsed.memory_limit,
             server: parsed.server,
             pipeline: parsed.pipeline,
         })

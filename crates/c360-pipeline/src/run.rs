@@ -452,10 +452,7 @@ impl Executor {
     pub async fn bronze_versions(&self) -> Result<BTreeMap<String, u64>> {
         let mut out = BTreeMap::new();
         for (name, version, _) in self.bronze_tables().await? {
-            let offset = self
-                .lake
-                .offset_at(Layer::Bronze, &name, version)
-                .await?;
+            let offset = self.lake.offset_at(Layer::Bronze, &name, version).await?;
             if let Some(commit) = offset.commit {
                 out.insert(format!("{name}@commit"), commit as u64);
             }

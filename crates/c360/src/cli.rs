@@ -31,6 +31,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "C360_THREADS", value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Memory the query engine may hold before sorts, aggregates and joins spill to disk
+    /// (e.g. 4GiB, 512MB, 25%, unlimited) [default: `memory_limit` from c360.toml, else 25% of
+    /// the machine's memory]
+    #[arg(long, global = true, env = "C360_MEMORY_LIMIT", value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use c360_lake::{Lake, MemoryLimit};
 use c360_models::ProjectFile;
 
 use crate::cli::GlobalArgs;
@@ -26,6 +27,8 @@ pub struct Settings {
     pub show_progress: bool,
     /// How long a writing command waits for the lake's writer lock.
     pub lock_timeout: std::time::Duration,
+    /// What the query engine may hold in memory before spilling (`--memory-limit`).
+    pub memory_limit: MemoryLimit,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             verbose: _,
             quiet,
             lock_timeout,
+            memory_limit,
         } = global;
         let config = match config {
             Some(path) => path.clone(),
@@ -50,7 +54,19 @@ impl Settings {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let project_lake = read_project_file(config, &project_dir)?.and_then(|p| p.lake);
+        let project_file = read_project_file(config, &project_dir)?;
+        let (project_lake, project_memory) = match project_file {
+            Some(p) => (p.lake, p.memory_limit),
+            None => (None, None),
+        };
+        let memory_limit = match (memory_limit, project_memory) {
+            (Some(flag), _) => {
+                MemoryLimit::parse(flag).map_err(|e| anyhow::anyhow!("--memory-limit: {e}"))?
+            }
+            (None, Some(from_file)) => MemoryLimit::parse(&from_file)
+                .map_err(|e| anyhow::anyhow!("memory_limit in {}: {e}", config.display()))?,
+            (None, None) => MemoryLimit::machine_share(),
+        };
         let lake = match (lake, project_lake) {
             (Some(flag), _) => flag.clone(),
             (None, Some(from_file)) => project_dir.join(from_file),
@@ -72,7 +88,13 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("--lock-timeout: {e}"))?,
                 None => std::time::Duration::ZERO,
             },
+            memory_limit,
         })
+    }
+
+    /// The lake, its sessions held to [`Settings::memory_limit`].
+    pub fn lake(&self) -> anyhow::Result<Lake> {
+        Ok(Lake::new(&self.lake).with_memory_limit(self.memory_limit)?)
     }
 }
 
@@ -114,6 +136,7 @@ mod tests {
             verbose: 0,
             quiet: false,
             lock_timeout: None,
+            memory_limit: None,
         }
     }
 

@@ -164,6 +164,49 @@ async fn appending_a_different_schema_is_an_error_and_changes_nothing() {
     assert_eq!((info.version, info.rows), (0, 5));
 }
 
+/// Delta's `mergeSchema` for appends: columns added after the existing ones evolve the table,
+/// and the rows written before read them as null.
+#[tokio::test]
+async fn an_append_adding_columns_evolves_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    write(&lake, WriteMode::Append, vec![vec![batch(0..3)]]).await;
+    let mut fields: Vec<Field> = schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("peak", DataType::Int64, true));
+    let wider = Arc::new(Schema::new(fields));
+    let mut columns = batch(3..5).columns().to_vec();
+    columns.push(Arc::new(Int64Array::from(vec![7, 8])));
+    let mut writer = lake
+        .writer(Layer::Bronze, "things", wider.clone())
+        .begin()
+        .await
+        .unwrap();
+    let mut sink = writer.file_sink().unwrap();
+    sink.write(RecordBatch::try_new(wider, columns).unwrap())
+        .await
+        .unwrap();
+    writer.stage(0, sink.finish().await.unwrap());
+    writer.commit().await.unwrap();
+
+    let rows = lake
+        .query("SELECT id, peak FROM bronze.things ORDER BY id", None)
+        .await
+        .unwrap();
+    let text = arrow::util::pretty::pretty_format_batches(&rows)
+        .unwrap()
+        .to_string();
+    let peaks: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.contains("peak"))
+        .map(|l| l.split('|').nth(2).unwrap().trim())
+        .collect();
+    assert_eq!(peaks, ["", "", "", "7", "8"], "{text}");
+}
+
 #[tokio::test]
 async fn an_uncommitted_write_is_invisible() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,11 @@ use arrow::array::{Array, Float64Array, ListArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use c360_lake::datafusion::datasource::MemTable;
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::{session_context, Lake, Layer, WriteMode};
+use c360_lake::{Lake, Layer, WriteMode};
+
+fn session_context() -> c360_lake::datafusion::prelude::SessionContext {
+    Lake::new("unused").session_context()
+}
 use deltalake::parquet::basic::Encoding;
 use deltalake::parquet::file::reader::{FileReader, SerializedFileReader};
 

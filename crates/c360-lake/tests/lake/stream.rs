@@ -48,7 +48,10 @@ async fn changes_are_the_files_added_since_a_version() {
     write(&lake, WriteMode::Overwrite, vec![vec![batch(0..3)]]).await; // v2 rewrites
     assert!(matches!(
         things_since(&lake, Some(1)).await,
-        Changes::Rewritten { to: 2, why: Rewrite::Overwritten }
+        Changes::Rewritten {
+            to: 2,
+            why: Rewrite::Overwritten
+        }
     ));
     assert_eq!(
         lake.app_version(Layer::Bronze, "things", "nobody")
@@ -113,7 +116,10 @@ async fn changes_whose_log_entries_expired_cannot_be_read_incrementally() {
     for offset in &offsets[..2] {
         assert!(matches!(
             since(*offset).await.unwrap(),
-            Changes::Rewritten { to: 10, why: Rewrite::Expired }
+            Changes::Rewritten {
+                to: 10,
+                why: Rewrite::Expired
+            }
         ));
     }
     // an offset past the last version: the table was created again since
@@ -123,7 +129,10 @@ async fn changes_whose_log_entries_expired_cannot_be_read_incrementally() {
     };
     assert!(matches!(
         since(Some(past)).await.unwrap(),
-        Changes::Rewritten { to: 10, why: Rewrite::HistoryChanged }
+        Changes::Rewritten {
+            to: 10,
+            why: Rewrite::HistoryChanged
+        }
     ));
     // the changes after v2 are all there: v3..=v10
     assert_eq!(count(since(offsets[2]).await.unwrap()).await, (10, 8));
@@ -150,13 +159,19 @@ async fn an_offset_does_not_take_a_rolled_back_version_for_the_one_it_read() {
     let since = |offset| lake.changes_since(Layer::Bronze, "things", offset);
     assert!(matches!(
         since(Some(read_to)).await.unwrap(),
-        Changes::Rewritten { to: 0, why: Rewrite::HistoryChanged }
+        Changes::Rewritten {
+            to: 0,
+            why: Rewrite::HistoryChanged
+        }
     ));
     // written again: a v1 of other rows is not the v1 the offset read
     write(&lake, WriteMode::Append, vec![vec![batch(20..23)]]).await; // v1 again
     assert!(matches!(
         since(Some(read_to)).await.unwrap(),
-        Changes::Rewritten { to: 1, why: Rewrite::HistoryChanged }
+        Changes::Rewritten {
+            to: 1,
+            why: Rewrite::HistoryChanged
+        }
     ));
     // an offset that records no digest cannot be checked
     let unverified = StreamOffset {
@@ -165,7 +180,10 @@ async fn an_offset_does_not_take_a_rolled_back_version_for_the_one_it_read() {
     };
     assert!(matches!(
         since(Some(unverified)).await.unwrap(),
-        Changes::Rewritten { to: 1, why: Rewrite::Unverified }
+        Changes::Rewritten {
+            to: 1,
+            why: Rewrite::Unverified
+        }
     ));
     // the rebuilt consumer's offset reads on from the new v1
     let rebuilt = offset(&lake, Some(1)).await;

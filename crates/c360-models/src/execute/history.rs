@@ -38,6 +38,9 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("table_version", DataType::Int64, true),
         Field::new("execution_time", DataType::Float64, false),
         text("message", false),
+        // added later: older rows read them as null (an append adding columns evolves the schema)
+        Field::new("peak_memory", DataType::Int64, true),
+        Field::new("spilled_bytes", DataType::Int64, true),
     ]))
 });
 
@@ -92,6 +95,12 @@ pub(crate) async fn record(
         )),
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.message.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter(
+            rows.iter().map(|r| as_i64(r.peak_memory)),
+        )),
+        Arc::new(Int64Array::from_iter(
+            rows.iter().map(|r| as_i64(r.spilled_bytes)),
         )),
     ];
     let batch = RecordBatch::try_new(SCHEMA.clone(), columns)

@@ -263,7 +263,7 @@ async fn write(
         let out = lake
             .write_partitions(layer, &name, WriteMode::Append, streams, offsets)
             .await?;
-        plan.log_metrics(layer, &name);
+        plan.finish(layer, &name);
         return Ok(Outcome::written("{relation}", "appended to", &out));
     }
 
@@ -274,7 +274,7 @@ async fn write(
     let plan = ModelPlan::new(frame).await?;
     let batches = plan.collect().await?;
     tracing::debug!(node = %node.name, "rows to merge computed");
-    plan.log_metrics(layer, &name);
+    plan.finish(layer, &name);
     let mut merge = lake.merge(layer, &name, config.unique_key.clone());
     if let Some(flag) = flag {
         merge = merge.delete_flag(flag);

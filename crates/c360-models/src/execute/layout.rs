@@ -58,7 +58,7 @@ pub(crate) async fn write_clustered(
                 .await?
         }
     };
-    plan.log_metrics(layer, name);
+    plan.finish(layer, name);
     Ok(out)
 }
 

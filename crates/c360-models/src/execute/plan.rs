@@ -1,5 +1,5 @@
-//! A model's physical plan, kept while it runs so that it can be logged with its metrics
-//! afterwards: `RUST_LOG=c360_models::execute::plan=trace c360 run` prints, for every table a
+//! A model's physical plan, kept while it runs so that its spills can be counted and it can be
+//! logged with its metrics afterwards: `RUST_LOG=c360_models::execute::plan=trace c360 run` prints, for every table a
 //! model writes, each operator with its rows, time and memory (DataFusion's `EXPLAIN ANALYZE`
 //! of the query as it really ran: with the streams of that run, inside the write).
 
@@ -11,7 +11,7 @@ use c360_lake::datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use c360_lake::datafusion::physical_plan::display::DisplayableExecutionPlan;
 use c360_lake::datafusion::physical_plan::{self, ExecutionPlan};
 use c360_lake::datafusion::prelude::DataFrame;
-use c360_lake::Layer;
+use c360_lake::{Layer, PeakPool};
 
 /// The physical plan of a model's query and the task context it runs in.
 pub(crate) struct ModelPlan {
@@ -42,13 +42,27 @@ impl ModelPlan {
         physical_plan::collect(self.plan.clone(), self.task_ctx.clone()).await
     }
 
-    /// Logs the plan with the metrics it gathered (once its streams are drained) for table
-    /// `layer.name`, when trace logging of this module is on.
-    pub(crate) fn log_metrics(&self, layer: Layer, name: &str) {
+    /// Once its streams are drained: adds the bytes the plan's operators spilled to the
+    /// node's [`PeakPool`] (when it runs in one), and logs the plan with the metrics it gathered
+    /// for table `layer.name` when trace logging of this module is on.
+    pub(crate) fn finish(&self, layer: Layer, name: &str) {
+        if let Some(pool) = self.task_ctx.memory_pool().downcast_ref::<PeakPool>() {
+            pool.add_spilled(spilled_bytes(self.plan.as_ref()) as u64);
+        }
         if tracing::enabled!(tracing::Level::TRACE) {
             let shown = DisplayableExecutionPlan::with_metrics(self.plan.as_ref()).indent(true);
             let relation = format!("{layer}.{name}");
             tracing::trace!(relation, "plan with metrics:\n{shown}");
         }
     }
+}
+
+/// The bytes every operator of `plan` wrote to spill files.
+fn spilled_bytes(plan: &dyn ExecutionPlan) -> usize {
+    let own = plan.metrics().and_then(|m| m.spilled_bytes()).unwrap_or(0);
+    own + plan
+        .children()
+        .into_iter()
+        .map(|child| spilled_bytes(child.as_ref()))
+        .sum::<usize>()
 }

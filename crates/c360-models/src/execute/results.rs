@@ -58,9 +58,25 @@ pub struct NodeResult {
     pub table_version: Option<u64>,
     /// A one-line summary or the error.
     pub message: String,
-    /// Wall-clock seconds spent on the node (with `table_version`, the only fields that change
-    /// between equal runs).
+    /// Wall-clock seconds spent on the node (with `table_version` and `peak_memory`, the only
+    /// fields that change between equal runs).
     pub execution_time: f64,
+    /// The most bytes the node's query operators held at once in the engine's memory pool
+    /// (hash tables, sort and aggregate buffers; not the Parquet writer's buffers). `None` for
+    /// skipped nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_memory: Option<u64>,
+    /// Bytes the node's query operators wrote to spill files because the memory limit was
+    /// reached; absent when nothing spilled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spilled_bytes: Option<u64>,
+}
+
+/// What one node held in memory and spilled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Memory {
+    pub peak: u64,
+    pub spilled: u64,
 }
 
 /// Every node's result, in node id order.
@@ -72,6 +88,10 @@ pub struct RunResults {
     pub success: bool,
     /// Wall-clock seconds for the whole run.
     pub elapsed: f64,
+    /// The process's peak resident memory in bytes (`VmHWM`), read when the nodes are done;
+    /// `None` where it cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss: Option<u64>,
     /// One entry per selected model, seed and test (sources are not listed).
     pub results: Vec<NodeResult>,
 }

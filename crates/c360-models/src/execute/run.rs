@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::{Lake, Registered};
+use c360_lake::{Lake, PeakPool, Registered};
 use futures::StreamExt;
 
 use super::materialize::{self, ModelEnv, Outcome};
-use super::results::{NodeResult, NodeStatus, RunResults};
+use super::results::{Memory, NodeResult, NodeStatus, RunResults};
 use super::rust_model::RustModels;
 use crate::config::Materialization;
 use crate::error::{ModelError, Result};
@@ -90,7 +90,7 @@ impl Runner {
         let target = self.target_dir();
         write_file(&target.join("manifest.json"), &self.manifest.to_json())?;
 
-        let ctx = c360_lake::session_context();
+        let ctx = self.lake.session_context();
         let registered = self.lake.register_all(&ctx).await?;
         tracing::debug!("registered the lake's tables");
 
@@ -134,6 +134,7 @@ impl Runner {
             project: self.manifest.project.clone(),
             success: results.iter().all(|r| r.status.is_ok()),
             elapsed: started.elapsed().as_secs_f64(),
+            peak_rss: c360_lake::process_peak_rss(),
             results,
         };
         write_file(&target.join("run_results.json"), &run.to_json())?;
@@ -153,6 +154,9 @@ impl Runner {
         let node = self.manifest.node(id)?;
         let started = Instant::now();
         tracing::debug!(node = id, "started");
+        // The node's own view of the session, so the memory its operators hold is measured.
+        let (node_ctx, memory) = PeakPool::session(ctx);
+        let ctx = &node_ctx;
         let outcome = match node.resource_type {
             ResourceType::Source => return None,
             ResourceType::Seed => {
@@ -191,7 +195,11 @@ impl Runner {
             seconds = started.elapsed().as_secs_f64(),
             "finished"
         );
-        Some(self.result(id, outcome, started.elapsed().as_secs_f64()))
+        let memory = Memory {
+            peak: memory.peak() as u64,
+            spilled: memory.spilled(),
+        };
+        Some(self.result(id, outcome, started.elapsed().as_secs_f64(), Some(memory)))
     }
 
     /// A failed node's message leads with the table to blame when the failure comes from a
@@ -206,7 +214,11 @@ impl Runner {
         if outcome.status != NodeStatus::Error {
             return outcome;
         }
-        let cause = match node.compiled_sql.as_deref().and_then(|sql| registered.explain(sql)) {
+        let cause = match node
+            .compiled_sql
+            .as_deref()
+            .and_then(|sql| registered.explain(sql))
+        {
             Some(unreadable) => Some(unreadable),
             None => self.lake.damage_behind(&outcome.message).await,
         };
@@ -233,7 +245,13 @@ impl Runner {
             .collect()
     }
 
-    fn result(&self, id: &str, outcome: Outcome, seconds: f64) -> NodeResult {
+    fn result(
+        &self,
+        id: &str,
+        outcome: Outcome,
+        seconds: f64,
+        memory: Option<Memory>,
+    ) -> NodeResult {
         let node = &self.manifest.nodes[id];
         let materialized = match node.resource_type {
             ResourceType::Model => node.materialized.map(|m| m.name().to_string()),
@@ -255,6 +273,8 @@ impl Runner {
             table_version: outcome.table_version,
             message: outcome.message,
             execution_time: seconds,
+            peak_memory: memory.map(|m| m.peak),
+            spilled_bytes: memory.map(|m| m.spilled).filter(|&b| b > 0),
         }
     }
 
@@ -271,7 +291,7 @@ impl Runner {
             table_version: None,
             message: format!("skipped: upstream {cause} failed"),
         };
-        Some(self.result(id, outcome, 0.0))
+        Some(self.result(id, outcome, 0.0, None))
     }
 }
 

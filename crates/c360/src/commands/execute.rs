@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use c360_lake::Lake;
 use c360_models::{ManifestNode, NodeStatus, ResourceType, RunOptions, Runner};
 use tokio::runtime::Runtime;
 
@@ -73,7 +72,7 @@ pub(crate) fn execute(
         .collect();
     let runner = Runner::new(
         &settings.project_dir,
-        Lake::new(&settings.lake),
+        settings.lake()?,
         compiled.manifest,
         RunOptions {
             threads: settings.threads,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use c360_bronze::BronzeTable;
 use c360_gen::{CustomerStats, DirtRates, GenConfig, Generator, TxnStats};
-use c360_lake::{Lake, Layer, WriteMode, WriteOutcome};
+use c360_lake::{Layer, WriteMode, WriteOutcome};
 use tokio::runtime::Runtime;
 
 use super::write::{write_one, write_transactions};
@@ -59,7 +59,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: GenerateArgs) -> anyhow
         ..GenConfig::default()
     };
     let generator = Generator::new(config.clone())?;
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let started = Instant::now();
     let state = GeneratorState {
         config,

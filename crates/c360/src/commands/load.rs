@@ -72,7 +72,7 @@ pub fn run(settings: &Settings, runtime: &Runtime, args: LoadArgs) -> anyhow::Re
         Some(c) if c.is_ascii() => Some(c as u8),
         Some(c) => anyhow::bail!("--delimiter '{c}' must be a single ASCII character"),
     };
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let load_id = uuid::Uuid::new_v4().to_string();
     // Ingestion time is the one legitimate wall-clock read: it records when data arrived.
     let loaded_at = chrono::Utc::now();

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use c360_lake::datafusion::prelude::SessionContext;
-use c360_lake::Lake;
 use c360_ml::{lake_registry, report, FEATURES_VAR};
 use tokio::runtime::Runtime;
 
@@ -42,7 +41,7 @@ fn train(settings: &Settings, runtime: &Runtime, args: MlTrainArgs) -> anyhow::R
         false,
         Scope::Build,
     )?;
-    let registry = lake_registry(&Lake::new(&settings.lake));
+    let registry = lake_registry(&settings.lake()?);
     if let Some(latest) = registry.list()?.last() {
         println!(
             "Latest model v{}: trained at as_of {}, holdout AUC-ROC {:.4}, {}",
@@ -80,13 +79,13 @@ fn score(settings: &Settings, runtime: &Runtime) -> anyhow::Result<ExitCode> {
         false,
         Scope::Build,
     )?;
-    print_scoring_model(&lake_registry(&Lake::new(&settings.lake)))?;
+    print_scoring_model(&lake_registry(&settings.lake()?))?;
     Ok(code)
 }
 
 fn report(settings: &Settings, runtime: &Runtime, args: MlReportArgs) -> anyhow::Result<ExitCode> {
     let MlReportArgs { model, output } = args;
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let registry = lake_registry(&lake);
     let history = registry.list()?;
     let model = match model {

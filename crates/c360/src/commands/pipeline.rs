@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use c360_lake::Lake;
 use c360_models::ProjectFile;
 use c360_pipeline::{
     process_is_alive, Action, EventRecord, Executor, History, Launcher, Pipeline, PipelineSet,
@@ -56,7 +55,7 @@ pub fn run(
         }
         PipelineCommand::Resume { name } => {
             let pipeline = set.get(Some(&name))?;
-            let history = History::new(Lake::new(&settings.lake));
+            let history = History::new(settings.lake()?);
             runtime.block_on(history.record_event(&EventRecord {
                 pipeline: pipeline.name.clone(),
                 event: "resumed".to_string(),
@@ -164,6 +163,8 @@ fn executor(settings: &Settings, runtime: &Runtime) -> anyhow::Result<Executor> 
             lake.clone().into(),
             OsString::from("--config"),
             config.clone().into(),
+            OsString::from("--memory-limit"),
+            settings.memory_limit.to_string().into(),
         ],
         env: vec![
             (OsString::from("C360_LAKE"), lake.clone().into()),
@@ -187,7 +188,7 @@ fn executor(settings: &Settings, runtime: &Runtime) -> anyhow::Result<Executor> 
         }
     });
     Ok(Executor {
-        lake: Lake::new(lake),
+        lake: settings.lake()?,
         launcher,
         clock: Arc::new(SystemClock),
         stop: stop_rx,
@@ -261,7 +262,7 @@ fn status(settings: &Settings, runtime: &Runtime, set: &PipelineSet) -> anyhow::
         println!("no pipelines in {}", settings.config.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let history = History::new(Lake::new(&settings.lake));
+    let history = History::new(settings.lake()?);
     let runs = runtime.block_on(history.runs(None))?;
     let now = chrono::Utc::now();
     for p in set.pipelines.values() {
@@ -323,7 +324,7 @@ fn history(
     limit: usize,
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
-    let history = History::new(Lake::new(&settings.lake));
+    let history = History::new(settings.lake()?);
     let runs = runtime.block_on(history.runs(name))?;
     let tasks = runtime.block_on(history.task_runs(None))?;
     let latest: Vec<&RunRecord> = runs.iter().rev().take(limit).collect();

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
-use c360_lake::{Lake, Layer};
+use c360_lake::Layer;
 use c360_models::{compile, parse_selectors, parse_vars, select, Manifest, Project};
 
 use crate::cli::SelectionArgs;
@@ -32,7 +32,7 @@ pub fn compile_project(
     let project = Project::load(&settings.project_dir)
         .with_context(|| format!("loading the project in {}", settings.project_dir.display()))?;
     let vars = parse_vars(vars)?;
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     // A model compiles incrementally when its table already exists (dbt's is_incremental()).
     let exists = |model: &str| {
         !full_refresh

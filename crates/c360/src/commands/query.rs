@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use c360_lake::Lake;
 use tokio::runtime::Runtime;
 
 use crate::cli::{QueryArgs, QueryOutput};
@@ -11,7 +10,7 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, runtime: &Runtime, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let QueryArgs { sql, format, limit } = args;
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let batches = runtime.block_on(lake.query(&sql, (limit > 0).then_some(limit)))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

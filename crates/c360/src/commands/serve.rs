@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use c360_lake::Lake;
 use c360_models::ProjectFile;
 use c360_server::ServerConfig;
 use tokio::runtime::Runtime;
@@ -50,7 +49,7 @@ pub fn run(
     if let Some(bind) = bind {
         config.bind = bind;
     }
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     runtime.block_on(c360_server::serve(
         config,
         lake,

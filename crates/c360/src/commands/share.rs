@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use c360_lake::Lake;
 use c360_sharing::RecipientStore;
 use chrono::Utc;
 
@@ -19,7 +18,7 @@ pub fn run(
     command: ShareCommand,
     config_path: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let store = RecipientStore::new(&lake.meta_dir());
     let now = Utc::now();
     let mut out = std::io::stdout().lock();

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use c360_bronze::BronzeTable;
 use c360_gen::{Generator, TxnStats};
-use c360_lake::{Lake, Layer, WriteMode};
+use c360_lake::{Layer, WriteMode};
 use tokio::runtime::Runtime;
 
 use super::generate::{print_summary, GeneratorState, GENERATOR_STATE_KEY};
@@ -26,7 +26,7 @@ const SIMULATE_APP_ID: &str = "c360.simulate";
 pub fn run(settings: &Settings, runtime: &Runtime, args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let SimulateArgs { days } = args;
     anyhow::ensure!(days >= 1, "--days must be at least 1");
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let started = Instant::now();
     let (state_version, state) = runtime
         .block_on(lake.latest_commit_metadata(

@@ -10,7 +10,7 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, runtime: &Runtime, args: TablesArgs) -> anyhow::Result<ExitCode> {
     let TablesArgs { format, hash } = args;
-    let lake = Lake::new(&settings.lake);
+    let lake = settings.lake()?;
     let listed = runtime.block_on(list(&lake, hash));
     let problems = listed.iter().filter(|t| t.problem().is_some()).count();
     match format {

@@ -7,6 +7,7 @@ mod help;
 mod incremental;
 mod interop;
 mod load;
+mod memory;
 mod ml;
 mod pipeline;
 mod project;

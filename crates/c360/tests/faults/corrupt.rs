@@ -27,11 +27,9 @@ fn numbers_table(lake: &Path, commits: i64) {
     let lake = Lake::new(lake);
     runtime().block_on(async {
         for n in 1..=commits {
-            let batch = RecordBatch::try_new(
-                schema.clone(),
-                vec![Arc::new(Int64Array::from(vec![n]))],
-            )
-            .unwrap();
+            let batch =
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![n]))])
+                    .unwrap();
             let mut writer = lake
                 .writer(Layer::Silver, "numbers", schema.clone())
                 .mode(WriteMode::Append)
@@ -55,7 +53,8 @@ fn a_damaged_checkpoint_is_read_around_from_the_json_commits() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = lake_dir(&tmp);
     numbers_table(&lake, 12); // versions 0..=11, a checkpoint at 9 (the tenth commit)
-    let checkpoint = log_dir(&lake, "silver.numbers").join("00000000000000000009.checkpoint.parquet");
+    let checkpoint =
+        log_dir(&lake, "silver.numbers").join("00000000000000000009.checkpoint.parquet");
     assert!(checkpoint.exists());
     std::fs::write(&checkpoint, b"PAR1 not a parquet file").unwrap();
 
@@ -84,7 +83,11 @@ fn a_damaged_checkpoint_without_its_commits_is_a_clear_error() {
     let lake = lake_dir(&tmp);
     numbers_table(&lake, 11);
     let log = log_dir(&lake, "silver.numbers");
-    std::fs::write(log.join("00000000000000000009.checkpoint.parquet"), b"garbage").unwrap();
+    std::fs::write(
+        log.join("00000000000000000009.checkpoint.parquet"),
+        b"garbage",
+    )
+    .unwrap();
     std::fs::remove_file(log.join("00000000000000000003.json")).unwrap();
     let out = c360(&lake).arg("tables").output().unwrap();
     assert!(!out.status.success(), "{}", text(&out));
@@ -119,14 +122,21 @@ fn a_garbage_commit_is_named_and_the_other_tables_stay_readable() {
     let tmp = tempfile::tempdir().unwrap();
     let (lake, config) = built_lake(&tmp);
     let (version, _) = version_and_rows(&lake, Layer::Gold, "customer_360_profile").unwrap();
-    let next = log_dir(&lake, "gold.customer_360_profile").join(format!("{:020}.json", version + 1));
+    let next =
+        log_dir(&lake, "gold.customer_360_profile").join(format!("{:020}.json", version + 1));
     std::fs::write(&next, b"{ this is not a Delta commit\n").unwrap();
 
     let out = c360(&lake).arg("tables").output().unwrap();
     assert!(!out.status.success());
     let listed = text(&out);
-    assert!(listed.contains("gold.customer_360_profile") && listed.contains("ERROR"), "{listed}");
-    assert!(listed.contains("gold.fct_transactions"), "others listed: {listed}");
+    assert!(
+        listed.contains("gold.customer_360_profile") && listed.contains("ERROR"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("gold.fct_transactions"),
+        "others listed: {listed}"
+    );
 
     ok(c360(&lake).args(["query", "select count(*) from gold.dim_customer"]));
     let out = c360(&lake)
