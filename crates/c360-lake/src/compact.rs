@@ -10,10 +10,13 @@
 //! At 50,000 customers (7 batches) that was invisible; at 200,000 (25 batches) the profile ran
 //! for minutes and the kernel killed it at 24 GiB.
 //!
-//! [`CompactJoinBuildSides`] puts a [`CompactViewsExec`] on the build side of every hash join
-//! whose build rows carry views: a batch whose view buffers hold more than twice the bytes its
-//! values use (or repeat the same buffers) is copied into compact buffers (arrow's `gc`, the
-//! rule arrow's own batch coalescer applies), so a build side holds only its own text.
+//! [`CompactJoinBuildSides`] puts a [`CompactViewsExec`] on the build side and on the output
+//! of every hash join whose rows carry views: a batch whose view buffers hold more than twice
+//! the bytes its values use (or repeat the same buffers) is copied into compact buffers
+//! (arrow's `gc`, the rule arrow's own batch coalescer applies), so a build side holds only
+//! its own text, and an operator buffering a join's output — a sort — holds (and counts
+//! against the memory pool) only the text of the rows it holds, not the whole build side once
+//! per batch.
 
 use std::fmt;
 use std::sync::Arc;
@@ -50,14 +53,20 @@ impl PhysicalOptimizerRule for CompactJoinBuildSides {
                 return Ok(Transformed::no(node));
             };
             let build = join.left().clone();
-            if build.downcast_ref::<CompactViewsExec>().is_some() || !has_views(&build.schema()) {
-                return Ok(Transformed::no(node));
-            }
-            let mut children: Vec<Arc<dyn ExecutionPlan>> =
-                node.children().into_iter().cloned().collect();
-            children[0] = Arc::new(CompactViewsExec { input: build });
-            #[allow(deprecated)]
-            let node = node.with_new_children(children)?;
+            let node = if needs_wrapper(&build) {
+                let mut children: Vec<Arc<dyn ExecutionPlan>> =
+                    node.children().into_iter().cloned().collect();
+                children[0] = Arc::new(CompactViewsExec { input: build });
+                #[allow(deprecated)]
+                node.with_new_children(children)?
+            } else {
+                node
+            };
+            let node: Arc<dyn ExecutionPlan> = if has_views(&node.schema()) {
+                Arc::new(CompactViewsExec { input: node })
+            } else {
+                node
+            };
             Ok(Transformed::yes(node))
         })
         .data()
@@ -70,6 +79,11 @@ impl PhysicalOptimizerRule for CompactJoinBuildSides {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// Whether `plan`'s batches carry views and are not compacted already.
+fn needs_wrapper(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.downcast_ref::<CompactViewsExec>().is_none() && has_views(&plan.schema())
 }
 
 fn has_views(schema: &SchemaRef) -> bool {

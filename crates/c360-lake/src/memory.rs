@@ -2,12 +2,11 @@
 //!
 //! Every [`Lake`] value (and its clones) carries one DataFusion [`RuntimeEnv`]: one memory
 //! pool and one spill directory that every session it makes ([`Lake::session_context`]) draws
-//! from. With a [`MemoryLimit`] the pool is a [`GreedyMemoryPool`] of that size: sorts, grouped
-//! aggregates and repartitions write sorted runs to temporary files (in `TMPDIR`) when the pool
-//! is full, and an operator that cannot spill fails with an error naming the largest consumers
-//! instead of the process being killed. (DataFusion's `FairSpillPool` splits the pool evenly
-//! among all spillable operators registered at once, which starved models with many
-//! aggregates; docs/engine.md § Memory.) Without a limit the pool only counts.
+//! from. With a [`MemoryLimit`] the pool is a [`GreedyMemoryPool`] of that size (first come,
+//! first served, as `datafusion-cli` uses): sorts and grouped aggregates write sorted runs to
+//! temporary files (in `TMPDIR`) when it is full, and an operator that cannot spill fails with
+//! an error naming the largest consumers instead of the process being killed
+//! (docs/engine.md § Memory has the pools tried). Without a limit the pool only counts.
 //!
 //! [`PeakPool`] wraps the pool for one unit of work — a model of a run — and records the most
 //! that unit's operators held at once (`peak_memory` in `run_results.json`).
@@ -39,7 +38,7 @@ pub enum MemoryLimit {
 }
 
 /// The share of the machine's memory the pool gets when nothing is configured.
-pub const DEFAULT_MEMORY_SHARE_PERCENT: u64 = 25;
+pub const DEFAULT_MEMORY_SHARE_PERCENT: u64 = 20;
 
 impl MemoryLimit {
     /// [`DEFAULT_MEMORY_SHARE_PERCENT`] of the machine's memory (the cgroup's limit when lower),

@@ -32,7 +32,7 @@ pub struct GlobalArgs {
     pub threads: Option<usize>,
 
     /// Memory the query engine may hold before sorts, aggregates and joins spill to disk
-    /// (e.g. 4GiB, 512MB, 25%, unlimited) [default: `memory_limit` from c360.toml, else 25% of
+    /// (e.g. 4GiB, 512MB, 25%, unlimited) [default: `memory_limit` from c360.toml, else 20% of
     /// the machine's memory]
     #[arg(long, global = true, env = "C360_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<String>,
