@@ -10,7 +10,7 @@
 //! At 50,000 customers (7 batches) that was invisible; at 200,000 (25 batches) the profile ran
 //! for minutes and the kernel killed it at 24 GiB.
 //!
-//! [`CompactJoinBuildSides`] puts a [`CompactViewsExec`] on the build side and on the output
+//! [`CompactJoinViews`] puts a [`CompactViewsExec`] on the build side and on the output
 //! of every hash join whose rows carry views: a batch whose view buffers hold more than twice
 //! the bytes its values use (or repeat the same buffers) is copied into compact buffers
 //! (arrow's `gc`, the rule arrow's own batch coalescer applies), so a build side holds only
@@ -33,6 +33,7 @@ use deltalake::datafusion::physical_expr::PhysicalExpr;
 use deltalake::datafusion::physical_optimizer::PhysicalOptimizerRule;
 use deltalake::datafusion::physical_plan::joins::HashJoinExec;
 use deltalake::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use deltalake::datafusion::physical_plan::ChildrenPropertiesMode::Recompute;
 use deltalake::datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, ReplaceChildrenOptions,
 };
@@ -40,9 +41,9 @@ use futures::StreamExt;
 
 /// The physical optimizer rule: see the module docs.
 #[derive(Debug, Default)]
-pub(crate) struct CompactJoinBuildSides;
+pub(crate) struct CompactJoinViews;
 
-impl PhysicalOptimizerRule for CompactJoinBuildSides {
+impl PhysicalOptimizerRule for CompactJoinViews {
     fn optimize(
         &self,
         plan: Arc<dyn ExecutionPlan>,
@@ -53,12 +54,14 @@ impl PhysicalOptimizerRule for CompactJoinBuildSides {
                 return Ok(Transformed::no(node));
             };
             let build = join.left().clone();
+            if !needs_wrapper(&build) && !has_views(&node.schema()) {
+                return Ok(Transformed::no(node));
+            }
             let node = if needs_wrapper(&build) {
                 let mut children: Vec<Arc<dyn ExecutionPlan>> =
                     node.children().into_iter().cloned().collect();
                 children[0] = Arc::new(CompactViewsExec { input: build });
-                #[allow(deprecated)]
-                node.with_new_children(children)?
+                node.replace_children(children, ReplaceChildrenOptions::new(Recompute))?
             } else {
                 node
             };
@@ -73,7 +76,7 @@ impl PhysicalOptimizerRule for CompactJoinBuildSides {
     }
 
     fn name(&self) -> &str {
-        "compact_join_build_sides"
+        "compact_join_views"
     }
 
     fn schema_check(&self) -> bool {
@@ -144,12 +147,7 @@ impl ExecutionPlan for CompactViewsExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(
-                deltalake::datafusion::physical_plan::ChildrenPropertiesMode::Recompute,
-            ),
-        )
+        self.replace_children(children, ReplaceChildrenOptions::new(Recompute))
     }
 
     fn execute(

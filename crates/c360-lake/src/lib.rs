@@ -13,6 +13,7 @@
 //!   [`TableWriter::commit`] writes one Delta commit. A crash before that leaves the table
 //!   exactly at its previous version. Writes can carry an idempotency key (a Delta `txn`
 //!   action), so a retried load or simulation is applied once.
+//!   [`TableWriterBuilder::write_batches`] does the whole write for batches already in memory.
 //! - [`Lake::merge`]: MERGE on a unique key ([`MergeBuilder`]), rewriting only the files that
 //!   hold matched rows, with a delete flag and target limits (lookback windows).
 //! - Change streams ([`Lake::changes_since`], [`Lake::changes_between`],

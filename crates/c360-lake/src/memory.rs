@@ -42,7 +42,7 @@ pub const DEFAULT_MEMORY_SHARE_PERCENT: u64 = 20;
 
 impl MemoryLimit {
     /// [`DEFAULT_MEMORY_SHARE_PERCENT`] of the machine's memory (the cgroup's limit when lower),
-    /// or 4 GiB when neither can be read.
+    /// or of 16 GiB when neither can be read.
     pub fn machine_share() -> MemoryLimit {
         let total = machine_memory().unwrap_or(16 << 30);
         MemoryLimit::Bytes((total / 100 * DEFAULT_MEMORY_SHARE_PERCENT) as usize)

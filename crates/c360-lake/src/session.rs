@@ -301,7 +301,7 @@ impl Lake {
             .with_default_features()
             .with_config(config)
             .with_runtime_env(self.runtime.clone())
-            .with_physical_optimizer_rule(Arc::new(crate::compact::CompactJoinBuildSides))
+            .with_physical_optimizer_rule(Arc::new(crate::compact::CompactJoinViews))
             .build();
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udaf(crate::median::median_of_lists());

@@ -131,6 +131,24 @@ impl TableWriterBuilder<'_> {
         self
     }
 
+    /// The whole write for batches already in memory: [`begin`](Self::begin), one file sink
+    /// fed every non-empty batch, one commit (also with no rows: the table is created, or an
+    /// overwrite empties it).
+    pub async fn write_batches(
+        self,
+        batches: impl IntoIterator<Item = RecordBatch>,
+    ) -> Result<WriteOutcome> {
+        let mut writer = self.begin().await?;
+        let mut sink = writer.file_sink()?;
+        for batch in batches {
+            if batch.num_rows() > 0 {
+                sink.write(batch).await?;
+            }
+        }
+        writer.stage(0, sink.finish().await?);
+        writer.commit().await
+    }
+
     /// Opens the table (or prepares to create it) and checks that the schema fits.
     pub async fn begin(self) -> Result<TableWriter> {
         let TableWriterBuilder {

@@ -261,18 +261,11 @@ impl History {
     }
 
     async fn append(&self, table: &str, batch: RecordBatch) -> Result<()> {
-        let mut writer = self
-            .lake
+        self.lake
             .writer(Layer::Meta, table, batch.schema())
             .mode(WriteMode::Append)
-            .begin()
+            .write_batches([batch])
             .await?;
-        let mut sink = writer.file_sink()?;
-        if batch.num_rows() > 0 {
-            sink.write(batch).await?;
-        }
-        writer.stage(0, sink.finish().await?);
-        writer.commit().await?;
         Ok(())
     }
 
@@ -288,18 +281,11 @@ impl History {
         runs.retain(|r| r.run_id != run.run_id);
         runs.push(run.clone());
         let batches = runs.iter().map(runs_batch).collect::<Result<Vec<_>>>()?;
-        let mut writer = self
-            .lake
+        self.lake
             .writer(Layer::Meta, RUNS_TABLE, RUNS_SCHEMA.clone())
             .mode(WriteMode::Overwrite)
-            .begin()
+            .write_batches(batches)
             .await?;
-        let mut sink = writer.file_sink()?;
-        for batch in batches {
-            sink.write(batch).await?;
-        }
-        writer.stage(0, sink.finish().await?);
-        writer.commit().await?;
         Ok(())
     }
 

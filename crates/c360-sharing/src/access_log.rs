@@ -100,16 +100,11 @@ impl AccessLog {
                 Arc::new(Int64Array::from(vec![a.files])),
             ],
         )?;
-        let mut writer = self
-            .lake
+        self.lake
             .writer(Layer::Meta, TABLE, schema)
             .mode(WriteMode::Append)
-            .begin()
+            .write_batches([batch])
             .await?;
-        let mut sink = writer.file_sink()?;
-        sink.write(batch).await?;
-        writer.stage(0, sink.finish().await?);
-        writer.commit().await?;
         Ok(())
     }
 }

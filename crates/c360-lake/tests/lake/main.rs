@@ -180,17 +180,10 @@ async fn an_append_adding_columns_evolves_the_schema() {
     let wider = Arc::new(Schema::new(fields));
     let mut columns = batch(3..5).columns().to_vec();
     columns.push(Arc::new(Int64Array::from(vec![7, 8])));
-    let mut writer = lake
-        .writer(Layer::Bronze, "things", wider.clone())
-        .begin()
+    lake.writer(Layer::Bronze, "things", wider.clone())
+        .write_batches([RecordBatch::try_new(wider, columns).unwrap()])
         .await
         .unwrap();
-    let mut sink = writer.file_sink().unwrap();
-    sink.write(RecordBatch::try_new(wider, columns).unwrap())
-        .await
-        .unwrap();
-    writer.stage(0, sink.finish().await.unwrap());
-    writer.commit().await.unwrap();
 
     let rows = lake
         .query("SELECT id, peak FROM bronze.things ORDER BY id", None)
@@ -240,16 +233,11 @@ async fn commit_metadata_is_readable_latest_first() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
     for n in 0..3 {
-        let mut writer = lake
-            .writer(Layer::Bronze, "things", schema())
+        lake.writer(Layer::Bronze, "things", schema())
             .commit_metadata("c360.test", serde_json::json!({ "n": n }))
-            .begin()
+            .write_batches([batch(n..n + 1)])
             .await
             .unwrap();
-        let mut sink = writer.file_sink().unwrap();
-        sink.write(batch(n..n + 1)).await.unwrap();
-        writer.stage(0, sink.finish().await.unwrap());
-        writer.commit().await.unwrap();
     }
     let (_, value) = lake
         .latest_commit_metadata(Layer::Bronze, "things", "c360.test")

@@ -105,16 +105,9 @@ pub(crate) async fn record(
     ];
     let batch = RecordBatch::try_new(SCHEMA.clone(), columns)
         .map_err(|e| ModelError::Lake(c360_lake::LakeError::Internal(e.to_string())))?;
-    let mut writer = lake
-        .writer(Layer::Meta, RUN_HISTORY_TABLE, SCHEMA.clone())
+    lake.writer(Layer::Meta, RUN_HISTORY_TABLE, SCHEMA.clone())
         .mode(WriteMode::Append)
-        .begin()
+        .write_batches([batch])
         .await?;
-    let mut sink = writer.file_sink()?;
-    if n > 0 {
-        sink.write(batch).await?;
-    }
-    writer.stage(0, sink.finish().await?);
-    writer.commit().await?;
     Ok(())
 }

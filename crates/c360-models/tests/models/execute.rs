@@ -60,16 +60,11 @@ async fn write_bronze(lake: &Lake) {
         ],
     )
     .unwrap();
-    let mut writer = lake
-        .writer(Layer::Bronze, "transactions", schema)
+    lake.writer(Layer::Bronze, "transactions", schema)
         .mode(WriteMode::Append)
-        .begin()
+        .write_batches([batch])
         .await
         .unwrap();
-    let mut sink = writer.file_sink().unwrap();
-    sink.write(batch).await.unwrap();
-    writer.stage(0, sink.finish().await.unwrap());
-    writer.commit().await.unwrap();
 }
 
 /// Compiles the project in `dir` and runs `selectors` (everything when empty).

@@ -44,16 +44,11 @@ async fn append_events(lake: &Lake, events: &[Event], mode: WriteMode) {
         ],
     )
     .unwrap();
-    let mut writer = lake
-        .writer(Layer::Bronze, "events", schema)
+    lake.writer(Layer::Bronze, "events", schema)
         .mode(mode)
-        .begin()
+        .write_batches([batch])
         .await
         .unwrap();
-    let mut sink = writer.file_sink().unwrap();
-    sink.write(batch).await.unwrap();
-    writer.stage(0, sink.finish().await.unwrap());
-    writer.commit().await.unwrap();
 }
 
 /// A Rust model: the number of rows of `silver.latest_events`.

@@ -396,16 +396,11 @@ fn bronze_batch(n: i64) -> RecordBatch {
 
 async fn append_bronze(lake: &Lake, n: i64) {
     let batch = bronze_batch(n);
-    let mut writer = lake
-        .writer(Layer::Bronze, "events", batch.schema())
+    lake.writer(Layer::Bronze, "events", batch.schema())
         .mode(WriteMode::Append)
-        .begin()
+        .write_batches([batch])
         .await
         .unwrap();
-    let mut sink = writer.file_sink().unwrap();
-    sink.write(batch).await.unwrap();
-    writer.stage(0, sink.finish().await.unwrap());
-    writer.commit().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -91,16 +91,11 @@ impl Cols {
 }
 
 pub async fn write(lake: &Lake, layer: Layer, name: &str, batch: RecordBatch) {
-    let mut writer = lake
-        .writer(layer, name, batch.schema())
+    lake.writer(layer, name, batch.schema())
         .mode(WriteMode::Overwrite)
-        .begin()
+        .write_batches([batch])
         .await
         .unwrap();
-    let mut sink = writer.file_sink().unwrap();
-    sink.write(batch).await.unwrap();
-    writer.stage(0, sink.finish().await.unwrap());
-    writer.commit().await.unwrap();
 }
 
 /// One fixture customer.

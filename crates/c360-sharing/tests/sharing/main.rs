@@ -104,16 +104,11 @@ async fn write_customers(lake: &Lake) {
         ],
     )
     .unwrap();
-    let mut w = lake
-        .writer(Layer::Gold, "customers", schema)
+    lake.writer(Layer::Gold, "customers", schema)
         .mode(WriteMode::Overwrite)
-        .begin()
+        .write_batches([batch])
         .await
         .unwrap();
-    let mut sink = w.file_sink().unwrap();
-    sink.write(batch).await.unwrap();
-    w.stage(0, sink.finish().await.unwrap());
-    w.commit().await.unwrap();
 }
 
 struct Env {

@@ -28,6 +28,50 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the Customer 360 project (its `target/` is written per run) with the lake beside it.
+pub struct Setup {
+    _tmp: tempfile::TempDir,
+    pub project: PathBuf,
+    pub lake: PathBuf,
+}
+
+impl Setup {
+    pub fn new() -> Setup {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("project");
+        copy_dir(Path::new(PROJECT), &project);
+        let lake = tmp.path().join("lake");
+        Setup {
+            _tmp: tmp,
+            project,
+            lake,
+        }
+    }
+
+    /// A `c360` command with the project and its lake.
+    pub fn c360(&self) -> Command {
+        self.c360_on(&self.lake)
+    }
+
+    /// A `c360` command with the project and another lake.
+    pub fn c360_on(&self, lake: &Path) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(self.project.join("c360.toml"))
+            .arg("--lake")
+            .arg(lake)
+            .env_remove("C360_LAKE")
+            .env_remove("C360_FAILPOINT_BEFORE_COMMIT")
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    /// Runs `c360 <args>` to success and returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        stdout(&ok(self.c360().args(args)))
+    }
+}
+
 /// A `c360` command with its lake at `lake` and no project file.
 pub fn c360(lake: &Path) -> Command {
     let mut cmd = Command::new(BIN);

@@ -2,49 +2,17 @@
 //! a few SPEC rules recomputed here, in plain Rust, from what silver and bronze hold.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use c360_lake::Layer;
 use chrono::{Datelike, Days, NaiveDate};
 
+pub(crate) use crate::common::Setup;
 use crate::common::*;
 
 /// The date every generated history ends on (the generator's default `--end-date`).
 const END_DATE: &str = "2025-11-14";
 
-/// A copy of the project (its `target/` is written per run) with the lake beside it.
-pub(crate) struct Setup {
-    _tmp: tempfile::TempDir,
-    pub(crate) project: PathBuf,
-    pub(crate) lake: PathBuf,
-}
-
 impl Setup {
-    pub(crate) fn new() -> Setup {
-        let tmp = tempfile::tempdir().unwrap();
-        let project = tmp.path().join("project");
-        copy_dir(Path::new(PROJECT), &project);
-        let lake = tmp.path().join("lake");
-        Setup {
-            _tmp: tmp,
-            project,
-            lake,
-        }
-    }
-
-    pub(crate) fn c360(&self) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--config")
-            .arg(self.project.join("c360.toml"))
-            .arg("--lake")
-            .arg(&self.lake)
-            .env_remove("C360_LAKE")
-            .env_remove("C360_FAILPOINT_BEFORE_COMMIT")
-            .env_remove("RUST_LOG");
-        cmd
-    }
-
     /// `c360 build`, insisting that every model succeeds and every data test passes.
     pub(crate) fn build(&self) {
         let out = ok(self.c360().arg("build"));

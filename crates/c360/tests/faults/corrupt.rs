@@ -30,16 +30,11 @@ fn numbers_table(lake: &Path, commits: i64) {
             let batch =
                 RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![n]))])
                     .unwrap();
-            let mut writer = lake
-                .writer(Layer::Silver, "numbers", schema.clone())
+            lake.writer(Layer::Silver, "numbers", schema.clone())
                 .mode(WriteMode::Append)
-                .begin()
+                .write_batches([batch])
                 .await
                 .unwrap();
-            let mut sink = writer.file_sink().unwrap();
-            sink.write(batch).await.unwrap();
-            writer.stage(0, sink.finish().await.unwrap());
-            writer.commit().await.unwrap();
         }
     });
 }

@@ -4,49 +4,10 @@
 //! written after the rollback reach silver and gold — never a run reporting success with
 //! bronze rows missing.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use c360_lake::Layer;
 
 use crate::common::*;
 use crate::kill::kill_before_commit;
-
-/// A copy of the Customer 360 project and a lake beside it.
-struct Project {
-    _tmp: tempfile::TempDir,
-    project: PathBuf,
-    lake: PathBuf,
-}
-
-impl Project {
-    fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        let project = tmp.path().join("project");
-        copy_dir(Path::new(PROJECT), &project);
-        let lake = tmp.path().join("lake");
-        Project {
-            _tmp: tmp,
-            project,
-            lake,
-        }
-    }
-
-    fn c360(&self, lake: &Path) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--config")
-            .arg(self.project.join("c360.toml"))
-            .arg("--lake")
-            .arg(lake)
-            .env_remove("C360_LAKE")
-            .env_remove("RUST_LOG");
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        stdout(&ok(self.c360(&self.lake).args(args)))
-    }
-}
 
 /// The tables a lost bronze row would be missing from, with their content hashes.
 const CHECKED: [(Layer, &str); 5] = [
@@ -59,7 +20,7 @@ const CHECKED: [(Layer, &str); 5] = [
 
 #[test]
 fn rows_written_after_a_bronze_rollback_reach_silver_and_gold() {
-    let p = Project::new();
+    let p = Setup::new();
     p.ok(&["generate", "--customers", "1000"]);
     p.ok(&["build"]);
     p.ok(&["simulate", "--days", "3"]);
@@ -71,7 +32,7 @@ fn rows_written_after_a_bronze_rollback_reach_silver_and_gold() {
     assert!(latest.exists(), "simulate should have committed version 1");
     std::fs::remove_file(&latest).unwrap();
     // killed before the rebuild's commit: the next run starts over from the same state
-    let mut run = p.c360(&p.lake);
+    let mut run = p.c360();
     run.arg("run");
     kill_before_commit(
         run,
@@ -88,7 +49,7 @@ fn rows_written_after_a_bronze_rollback_reach_silver_and_gold() {
     // Every table a full build of the same bronze makes is what the incremental runs left.
     let fresh = tempfile::tempdir().unwrap();
     copy_dir(&p.lake.join("bronze"), &fresh.path().join("bronze"));
-    ok(p.c360(fresh.path()).arg("run"));
+    ok(p.c360_on(fresh.path()).arg("run"));
     for (layer, table) in CHECKED {
         assert_eq!(
             content_hash(&p.lake, layer, table),
@@ -109,7 +70,7 @@ fn rows_written_after_a_bronze_rollback_reach_silver_and_gold() {
 /// The audit on the conservation identity fails a run that leaves bronze rows unaccounted for.
 #[test]
 fn a_run_fails_when_bronze_rows_are_unaccounted_for() {
-    let p = Project::new();
+    let p = Setup::new();
     p.ok(&["generate", "--customers", "300"]);
     p.ok(&["run"]);
     // A model that loses rows: stg_transactions keeps all but one transaction.
@@ -125,11 +86,7 @@ fn a_run_fails_when_bronze_rows_are_unaccounted_for() {
         ),
     )
     .unwrap();
-    let out = p
-        .c360(&p.lake)
-        .args(["run", "--full-refresh"])
-        .output()
-        .unwrap();
+    let out = p.c360().args(["run", "--full-refresh"]).output().unwrap();
     let text = stdout(&out);
     assert!(!out.status.success(), "{text}");
     assert!(
